@@ -1,0 +1,64 @@
+"""The VideoSDK token domain: vocabulary, lifetimes, signing, minting and diagnosis.
+
+Plain Python with no Flask import: the views, the API and the CLI are thin adapters over it.
+"""
+
+from .diagnosis import (
+    REASON_CODES,
+    Diagnosis,
+    Issuance,
+    KnownKey,
+    Lookup,
+    Reason,
+    Severity,
+    Use,
+    Verdict,
+    diagnose,
+)
+from .humanize import describe_expiry, iso_utc, relative
+from .lifetimes import PRESETS, LifetimeError, format_lifetime, parse_lifetime
+from .minting import MintedToken, MintError, MintRequest, Policy, PolicyViolation, mint
+from .reading import clean_paste
+from .signing import fingerprint, sign, signature_matches
+from .vocabulary import (
+    PERMISSION_EXPLANATIONS,
+    ROLE_EXPLANATIONS,
+    Permission,
+    Role,
+    explain_claim,
+)
+
+__all__ = [
+    "PERMISSION_EXPLANATIONS",
+    "PRESETS",
+    "REASON_CODES",
+    "ROLE_EXPLANATIONS",
+    "Diagnosis",
+    "Issuance",
+    "KnownKey",
+    "LifetimeError",
+    "Lookup",
+    "MintError",
+    "MintRequest",
+    "MintedToken",
+    "Permission",
+    "Policy",
+    "PolicyViolation",
+    "Reason",
+    "Role",
+    "Severity",
+    "Use",
+    "Verdict",
+    "clean_paste",
+    "describe_expiry",
+    "diagnose",
+    "explain_claim",
+    "fingerprint",
+    "format_lifetime",
+    "iso_utc",
+    "mint",
+    "parse_lifetime",
+    "relative",
+    "sign",
+    "signature_matches",
+]

@@ -1,0 +1,262 @@
+"""Minting: turn a request into a signed VideoSDK token with exactly the claims asked for."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .humanize import as_utc, iso_utc
+from .lifetimes import LifetimeError, format_lifetime, parse_lifetime
+from .signing import fingerprint, sign
+from .vocabulary import CONFLICTS_WITH_ASK_JOIN, PERMISSION_VALUES, ROLE_VALUES, Permission
+
+DEFAULT_LIFETIME = "1h"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A sanity bound, far above any policy, so that exp stays a calendar date.
+_LONGEST = 100 * 365 * 86400.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one key or one API client allows; when several apply, all must allow."""
+
+    max_lifetime: float
+    permissions: frozenset[str]
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MintRequest:
+    """The token someone asks for, in the words of the API's fields."""
+
+    permissions: tuple[str, ...]
+    roles: tuple[str, ...] | None = None
+    room_id: str | None = None
+    participant_id: str | None = None
+    expires_in: int | float | str | None = None
+    agent: bool = False
+
+
+class MintError(ValueError):
+    """The request breaks a VideoSDK rule (SPEC 2); `errors` maps API field names to messages."""
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+        self.errors: dict[str, list[str]] = {field: list(msgs) for field, msgs in errors.items()}
+        super().__init__(" ".join(m for msgs in self.errors.values() for m in msgs))
+
+
+class PolicyViolation(MintError):
+    """VideoSDK would allow the request, but a key's or client's policy does not."""
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    """A signed token and exactly what went into it."""
+
+    token: str
+    apikey: str
+    claims: dict[str, object]
+    issued_at: datetime
+    expires_at: datetime
+    expires_in: int
+    fingerprint: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The API's 201 answer: {token, apikey, claims, issuedAt, expiresAt, expiresIn}."""
+        return {
+            "token": self.token,
+            "apikey": self.apikey,
+            "claims": dict(self.claims),
+            "issuedAt": iso_utc(self.issued_at),
+            "expiresAt": iso_utc(self.expires_at),
+            "expiresIn": self.expires_in,
+        }
+
+
+def _unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _text_list(values: object, field: str, errors: dict[str, list[str]]) -> list[str] | None:
+    """The values as a list of strings, or None after recording why they are not one."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        errors.setdefault(field, []).append(f"{field} must be a list of text values.")
+        return None
+    if not all(isinstance(v, str) for v in values):
+        errors.setdefault(field, []).append(f"{field} must hold only text values.")
+        return None
+    return list(values)
+
+
+def _check_permissions(request: MintRequest, errors: dict[str, list[str]]) -> list[str]:
+    permissions = _text_list(request.permissions, "permissions", errors)
+    if permissions is None:
+        return []
+    permissions = _unique(permissions)
+    if not permissions:
+        errors.setdefault("permissions", []).append(
+            "Give at least one permission: allow_join, ask_join or allow_mod."
+        )
+    unknown = [p for p in permissions if p not in PERMISSION_VALUES]
+    if unknown:
+        errors.setdefault("permissions", []).append(
+            f"Unknown permission {', '.join(repr(p) for p in unknown)}: "
+            "use allow_join, ask_join or allow_mod (VideoSDK error 4008)."
+        )
+    clashing = [p for p in permissions if p in CONFLICTS_WITH_ASK_JOIN]
+    if Permission.ASK_JOIN in permissions and clashing:
+        errors.setdefault("permissions", []).append(
+            f"ask_join cannot be combined with {' or '.join(clashing)}: choose ask_join alone "
+            "or drop it (VideoSDK error 4008)."
+        )
+    return permissions
+
+
+def _check_roles(request: MintRequest, errors: dict[str, list[str]]) -> list[str] | None:
+    if request.roles is None:
+        return None
+    roles = _text_list(request.roles, "roles", errors)
+    if roles is None:
+        return None
+    roles = _unique(roles)
+    if not roles:
+        errors.setdefault("roles", []).append(
+            "roles is empty: leave it out, or give crawler and/or rtc."
+        )
+    unknown = [r for r in roles if r not in ROLE_VALUES]
+    if unknown:
+        errors.setdefault("roles", []).append(
+            f"Unknown role {', '.join(repr(r) for r in unknown)}: use crawler or rtc "
+            "(VideoSDK error 4024)."
+        )
+    return roles
+
+
+def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.setdefault(field, []).append(f"{field} must be text.")
+        return None
+    if value == "":
+        errors.setdefault(field, []).append(f"{field} is empty: leave it out or give a value.")
+    elif field == "participantId" and any(ch.isspace() for ch in value):
+        errors.setdefault(field, []).append(
+            "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."
+        )
+    return value
+
+
+def _check_lifetime(request: MintRequest, errors: dict[str, list[str]]) -> float:
+    asked = DEFAULT_LIFETIME if request.expires_in is None else request.expires_in
+    try:
+        lifetime = parse_lifetime(asked)
+    except LifetimeError as err:
+        errors.setdefault("expiresIn", []).append(str(err))
+        return 0.0
+    if lifetime > _LONGEST:
+        errors.setdefault("expiresIn", []).append(
+            f"A lifetime of {format_lifetime(lifetime)} is longer than any token needs: "
+            "ask for days, such as '30d'."
+        )
+    elif lifetime < 1:
+        errors.setdefault("expiresIn", []).append(
+            f"A lifetime of {format_lifetime(lifetime)} is under a second: the token would be "
+            "expired before it arrives. Ask for at least '1s', more likely '10m' or '1h'."
+        )
+    return lifetime
+
+
+def _check_policies(
+    policies: Sequence[Policy], lifetime: float, permissions: list[str], roles: list[str] | None
+) -> dict[str, list[str]]:
+    refusals: dict[str, list[str]] = {}
+    if not policies:
+        return refusals
+    limit = min(p.max_lifetime for p in policies)
+    if lifetime > limit:
+        refusals["expiresIn"] = [
+            f"A lifetime of {format_lifetime(lifetime)} is beyond the maximum allowed here, "
+            f"{format_lifetime(limit)}: ask for {format_lifetime(limit)} or less."
+        ]
+    denied = [p for p in permissions if any(p not in pol.permissions for pol in policies)]
+    if denied:
+        refusals["permissions"] = [
+            f"The permission {', '.join(denied)} is not allowed here: leave it out or ask an "
+            "admin to allow it for this key."
+        ]
+    denied_roles = [r for r in roles or () if any(r not in pol.roles for pol in policies)]
+    if denied_roles:
+        refusals["roles"] = [
+            f"The role {', '.join(denied_roles)} is not allowed here: leave it out or ask an "
+            "admin to allow it for this key."
+        ]
+    return refusals
+
+
+def mint(
+    request: MintRequest,
+    *,
+    apikey: str,
+    secret: str,
+    policies: Sequence[Policy] = (),
+    now: datetime | None = None,
+) -> MintedToken:
+    """Sign a token with exactly the claims asked for plus iat, exp and, when needed, version 2.
+
+    Raises MintError (all VideoSDK rule breaks at once) or, after those pass, PolicyViolation.
+    A request is refused whole, never trimmed to fit.
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(apikey, str) or not apikey:
+        errors["apikey"] = ["An API key is required (VideoSDK error 4001)."]
+    if not secret:
+        raise ValueError("a secret is required to sign a token")
+    permissions = _check_permissions(request, errors)
+    roles = _check_roles(request, errors)
+    room_id = _check_id(request.room_id, "roomId", errors)
+    participant_id = _check_id(request.participant_id, "participantId", errors)
+    lifetime = _check_lifetime(request, errors)
+    if request.agent:
+        for field, value in (
+            ("roomId", request.room_id),
+            ("participantId", request.participant_id),
+            ("roles", request.roles),
+        ):
+            if value is not None:
+                errors.setdefault(field, []).append(
+                    f"The AI-agent form carries only apikey and permissions: leave {field} out."
+                )
+    if errors:
+        raise MintError(errors)
+    refusals = _check_policies(policies, lifetime, permissions, roles)
+    if refusals:
+        raise PolicyViolation(refusals)
+
+    moment = as_utc(now) if now is not None else datetime.now(UTC)
+    # As jsonwebtoken: iat = Math.floor(Date.now() / 1000), exp = Math.floor(iat + ms / 1000).
+    iat = math.floor(moment.timestamp())
+    exp = math.floor(iat + lifetime)
+    claims: dict[str, object] = {"apikey": apikey, "permissions": permissions}
+    if room_id is not None or participant_id is not None or roles is not None:
+        claims["version"] = 2
+    if room_id is not None:
+        claims["roomId"] = room_id
+    if participant_id is not None:
+        claims["participantId"] = participant_id
+    if roles is not None:
+        claims["roles"] = roles
+    claims["iat"] = iat
+    claims["exp"] = exp
+    token = sign(claims, secret)
+    return MintedToken(
+        token=token,
+        apikey=apikey,
+        claims=claims,
+        issued_at=_EPOCH + timedelta(seconds=iat),
+        expires_at=_EPOCH + timedelta(seconds=exp),
+        expires_in=exp - iat,
+        fingerprint=fingerprint(token),
+    )
