@@ -1,0 +1,47 @@
+# Token Console: `make run` serves the app, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := webapp
+
+.PHONY: run test venv dev-venv setup lint typecheck bench clean
+
+# The stamp files make `make run` cheap the second time and redo the install
+# when pyproject.toml changes.
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.installed-dev
+
+setup: venv
+	$(BIN)/flask --app webapp setup
+
+run: setup
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+test: dev-venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: dev-venv
+	$(BIN)/ruff check webapp tests bench fuzz wsgi.py
+	$(BIN)/mypy
+
+typecheck: lint
+
+bench: dev-venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,33 @@
+// Progressive touches; every page works without them.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("has-js");
+  document.body.classList.add("has-js");
+
+  // Copy buttons: shown only when the clipboard can be used.
+  document.querySelectorAll(".js-copy").forEach(function (button) {
+    if (!navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var target = document.getElementById(button.dataset.copyTarget);
+      if (!target) { return; }
+      var text = target.value !== undefined ? target.value : target.textContent;
+      navigator.clipboard.writeText(text.trim()).then(function () {
+        var label = button.textContent;
+        button.textContent = "Copied";
+        button.classList.add("btn-success");
+        setTimeout(function () { button.textContent = label; button.classList.remove("btn-success"); }, 1500);
+      });
+    });
+  });
+
+  // Local time beside each UTC time.
+  document.querySelectorAll("time.js-local-time").forEach(function (node) {
+    var moment = new Date(node.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) { return; }
+    var local = document.createElement("span");
+    local.className = "text-body-secondary ms-1 local-time";
+    local.textContent = "(" + moment.toLocaleString() + " your time)";
+    node.after(local);
+  });
+})();

@@ -1,0 +1,116 @@
+"""A live server on loopback and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD, base_config
+from tests.support import unavailable
+from webapp import create_app
+from webapp.auth.accounts import create_user
+from webapp.extensions import db
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+WIDTHS = {"phone": 390, "desktop": 1280}
+
+
+class LiveServer:
+    """The app served by werkzeug on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_app(tmp_path):  # type: ignore[no-untyped-def]
+    """An app on a file SQLite database, with one person of each role."""
+    app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'live.db'}"))
+    with app.app_context():
+        db.create_all()
+        for role in ("admin", "developer", "support"):
+            create_user(f"{role}@example.com", PASSWORD, role)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    with LiveServer(live_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """A headless Debian Chromium, or a stated skip (a failure in CI) when there is none."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=list(WIDTHS))
+def page(request, chromium):  # type: ignore[no-untyped-def]
+    """A fresh browser page at phone or desktop width; its console errors are collected."""
+    width = WIDTHS[request.param]
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.width_name = request.param
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot under screenshots/ (git ignores it)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.width_name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the page fits its viewport's width."""
+    return bool(page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+
+
+def sign_in(page, server: LiveServer, role: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the real page."""
+    page.goto(server.url + "/login")
+    page.get_by_label("Email").fill(f"{role}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()

@@ -1,0 +1,305 @@
+"""Sign-in, sessions kept on the server, lockout, redirects and password changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD, csrf_token_from
+from tests.support import login
+from webapp.auth.accounts import find_user
+from webapp.extensions import db
+from webapp.models import AuditEvent, LoginFailure, UserSession, utcnow
+
+GENERIC = "Wrong email or password."
+
+
+def session_count(app, user_id: int | None = None) -> int:
+    query = select(func.count()).select_from(UserSession)
+    if user_id is not None:
+        query = query.where(UserSession.user_id == user_id)
+    with app.app_context():
+        return db.session.execute(query).scalar_one()
+
+
+@pytest.mark.parametrize(("role", "home"), [("admin", "/"), ("developer", "/"),
+                                             ("support", "/inspect")])
+def test_sign_in_lands_on_the_role_home_and_opens_a_server_session(
+    app, client, make_user, role, home
+):
+    person = make_user(role=role)
+    response = login(client, person.email, PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == home
+    assert session_count(app, person.id) == 1
+    assert client.get(home).status_code == 200
+
+
+def test_email_is_matched_without_regard_to_case_or_spaces(client, make_user):
+    person = make_user("Mixed@Example.com")
+    assert person.email == "mixed@example.com"
+    response = login(client, "  MIXED@example.COM ", PASSWORD)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("developer@example.com", "wrong password, long enough"),
+     ("nobody@example.com", PASSWORD)],
+    ids=["wrong-password", "unknown-email"],
+)
+def test_failures_say_the_same_generic_words(app, client, make_user, email, password):
+    make_user("developer@example.com")
+    response = login(client, email, password)
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert GENERIC in body
+    assert "no account" not in body.lower()
+    assert session_count(app) == 0
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent)).scalar_one()
+        assert (event.action, event.outcome, event.target) == ("auth.login", "failure", email)
+        assert password not in str(event.details)
+
+
+def test_a_disabled_person_cannot_sign_in(client, make_user):
+    person = make_user(active=False)
+    response = login(client, person.email, PASSWORD)
+    assert response.status_code == 401
+    assert GENERIC in response.get_data(as_text=True)
+
+
+def test_missing_fields_are_refused_with_field_messages(client):
+    response = client.post("/login", data={"email": "", "password": ""})
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example", "//evil.example", "////evil.example", "/\\evil.example",
+     "javascript:alert(1)", "http:/evil.example", "/\t/evil.example", " //evil.example"],
+)
+def test_next_to_another_site_is_ignored(client, make_user, target):
+    person = make_user()
+    response = login(client, person.email, PASSWORD, next=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_to_a_path_on_this_site_is_followed(client, make_user):
+    person = make_user()
+    response = login(client, person.email, PASSWORD, next="/inspect?x=1")
+    assert response.headers["Location"] == "/inspect?x=1"
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_with_next(client):
+    response = client.get("/inspect")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Finspect"
+
+
+def test_sign_out_deletes_only_that_session_and_the_old_cookie_is_anonymous(app, make_user):
+    person = make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, person.email, PASSWORD)
+    login(phone, person.email, PASSWORD)
+    assert session_count(app, person.id) == 2
+    stolen = laptop.get_cookie("tc_session").value
+
+    response = laptop.post("/logout")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert session_count(app, person.id) == 1
+    assert phone.get("/").status_code == 200
+
+    replay = app.test_client()
+    replay.set_cookie("tc_session", stolen)
+    assert replay.get("/").status_code == 302
+
+
+def test_disabling_a_person_signs_them_out_at_the_next_request(app, make_user):
+    person = make_user()
+    browser = app.test_client()
+    login(browser, person.email, PASSWORD)
+    assert browser.get("/").status_code == 200
+    with app.app_context():
+        find_user(person.email).active = False
+        db.session.commit()
+    response = browser.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert session_count(app, person.id) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "age"),
+    [("last_seen_at", timedelta(minutes=31)), ("created_at", timedelta(hours=8, seconds=1))],
+    ids=["idle-30-min", "absolute-8-h"],
+)
+def test_sessions_expire_when_idle_or_old(app, make_user, field, age):
+    person = make_user()
+    browser = app.test_client()
+    login(browser, person.email, PASSWORD)
+    with app.app_context():
+        record = db.session.execute(select(UserSession)).scalar_one()
+        setattr(record, field, utcnow() - age)
+        db.session.commit()
+    assert browser.get("/").status_code == 302
+    assert session_count(app) == 0
+
+
+def test_a_session_just_inside_its_limits_stays(app, make_user):
+    person = make_user()
+    browser = app.test_client()
+    login(browser, person.email, PASSWORD)
+    with app.app_context():
+        record = db.session.execute(select(UserSession)).scalar_one()
+        record.last_seen_at = utcnow() - timedelta(minutes=29)
+        record.created_at = utcnow() - timedelta(hours=7, minutes=59)
+        db.session.commit()
+    assert browser.get("/").status_code == 200
+    with app.app_context():
+        refreshed = db.session.execute(select(UserSession)).scalar_one()
+        assert utcnow() - refreshed.last_seen_at < timedelta(minutes=1)
+
+
+def test_a_cookie_presented_by_another_browser_is_refused(app, make_user):
+    person = make_user()
+    browser = app.test_client()
+    login(browser, person.email, PASSWORD)
+    cookie = browser.get_cookie("tc_session").value
+    other = app.test_client()
+    other.set_cookie("tc_session", cookie)
+    response = other.get("/", headers={"User-Agent": "EvilBrowser/1.0"})
+    assert response.status_code == 302
+    assert session_count(app) == 0
+
+
+def test_the_session_cookie_carries_no_user_data(app, client, make_user):
+    person = make_user()
+    response = login(client, person.email, PASSWORD)
+    cookie_header = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie_header
+    assert "SameSite=Lax" in cookie_header
+    assert "Secure" not in cookie_header  # development over plain HTTP
+    from flask.sessions import SecureCookieSessionInterface
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    data = serializer.loads(client.get_cookie("tc_session").value)
+    assert str(person.id) != data.get("_user_id")
+    assert person.email not in str(data)
+    assert set(data) <= {"_user_id", "_fresh", "_id", "csrf_token"}
+
+
+class TestLockout:
+    def fail(self, client, email, times):
+        return [login(client, email, "not the password!!").status_code for _ in range(times)]
+
+    def test_sixth_attempt_is_refused_even_with_the_right_password(self, client, make_user):
+        person = make_user()
+        assert self.fail(client, person.email, 5) == [401] * 5
+        response = login(client, person.email, PASSWORD)
+        assert response.status_code == 429
+        retry_after = int(response.headers["Retry-After"])
+        assert 890 <= retry_after <= 901
+        assert "Too many failed sign-ins" in response.get_data(as_text=True)
+        assert session_count(client.application) == 0
+
+    def test_unknown_accounts_lock_with_the_same_words(self, client, make_user):
+        make_user()
+        known = [login(client, "developer@example.com", "nope nope nope").status_code
+                 for _ in range(5)]
+        unknown = [login(client, "ghost@example.com", "nope nope nope").status_code
+                   for _ in range(5)]
+        assert known == unknown == [401] * 5
+        a = login(client, "developer@example.com", "nope nope nope")
+        b = login(client, "ghost@example.com", "nope nope nope")
+        assert a.status_code == b.status_code == 429
+        strip = lambda r: r.get_data(as_text=True).replace(  # noqa: E731
+            "developer@example.com", "X").replace("ghost@example.com", "X")
+        assert strip(a) == strip(b)
+
+    def test_other_accounts_are_unaffected(self, client, make_user):
+        victim = make_user("victim@example.com")
+        other = make_user("other@example.com")
+        self.fail(client, victim.email, 6)
+        assert login(client, other.email, PASSWORD).status_code == 302
+
+    def test_the_lock_lifts_when_the_window_ends(self, client, make_user):
+        person = make_user()
+        self.fail(client, person.email, 5)
+        with client.application.app_context():
+            for failure in db.session.execute(select(LoginFailure)).scalars():
+                failure.at = failure.at - timedelta(minutes=15, seconds=1)
+            db.session.commit()
+        assert login(client, person.email, PASSWORD).status_code == 302
+
+    def test_a_success_clears_earlier_failures(self, client, make_user):
+        person = make_user()
+        self.fail(client, person.email, 4)
+        assert login(client, person.email, PASSWORD).status_code == 302
+        with client.application.app_context():
+            count = db.session.execute(select(func.count()).select_from(LoginFailure)).scalar_one()
+        assert count == 0
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_csrf_is_enforced_on_forms(app, client, make_user):
+    person = make_user()
+    refused = client.post("/login", data={"email": person.email, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert session_count(app) == 0
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    accepted = client.post("/login", data={"email": person.email, "password": PASSWORD,
+                                           "csrf_token": token})
+    assert accepted.status_code == 302
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_sign_out_needs_csrf_too(app, make_user):
+    person = make_user()
+    browser = app.test_client()
+    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
+    browser.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token})
+    assert browser.post("/logout").status_code == 400
+    assert session_count(app) == 1
+
+
+class TestPasswordChange:
+    def post(self, browser, current, new, confirm=None):
+        return browser.post("/account/password", data={
+            "current_password": current, "new_password": new,
+            "confirm": new if confirm is None else confirm})
+
+    def test_change_then_sign_in_with_the_new_one(self, app, developer_client):
+        email = developer_client.person.email
+        response = self.post(developer_client, PASSWORD, "a brand new passphrase")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/account/password"
+        fresh = app.test_client()
+        assert login(fresh, email, PASSWORD).status_code == 401
+        assert login(fresh, email, "a brand new passphrase").status_code == 302
+        with app.app_context():
+            actions = db.session.execute(select(AuditEvent.action)).scalars().all()
+        assert "auth.password_changed" in actions
+
+    @pytest.mark.parametrize(
+        ("current", "new", "confirm", "message"),
+        [(PASSWORD, "short", None, "At least 12 characters."),
+         ("wrong current password", "a brand new passphrase", None,
+          "This is not your current password."),
+         (PASSWORD, "a brand new passphrase", "something else entirely", "The two entries differ.")],
+    )
+    def test_refusals_are_shown_beside_the_field(self, developer_client, current, new, confirm,
+                                                 message):
+        response = self.post(developer_client, current, new, confirm)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+
+    def test_anonymous_is_sent_to_sign_in(self, client):
+        response = client.get("/account/password")
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")

@@ -1,0 +1,114 @@
+"""`flask setup` and the `users` commands."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sqlalchemy import select
+
+from tests.conftest import drop_everything
+from tests.support import login
+from webapp.extensions import db
+from webapp.models import AuditEvent, User, UserSession, VideoSDKKey
+
+
+@pytest.fixture
+def unmigrated(app):
+    """The app's database with no tables, as on a fresh machine."""
+    with app.app_context():
+        drop_everything()
+    return app
+
+
+def test_setup_creates_the_first_admin_once_and_prints_it(unmigrated, app, runner):
+    result = runner.invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    match = re.search(r"^Admin: (\S+)\nPassword: (\S+)$", result.output, re.MULTILINE)
+    assert match, result.output
+    email, password = match.groups()
+    assert email == "admin@example.com"
+    assert login(app.test_client(), email, password).status_code == 302
+
+    again = runner.invoke(args=["setup"])
+    assert again.exit_code == 0, again.output
+    assert "Password:" not in again.output
+    with app.app_context():
+        assert [u.role for u in db.session.execute(select(User)).scalars()] == ["admin"]
+
+
+def test_setup_seeds_a_sandbox_key_without_videosdk_settings(unmigrated, app, runner):
+    result = runner.invoke(args=["setup"])
+    assert "VideoSDK will not accept its tokens" in result.output
+    with app.app_context():
+        key = db.session.execute(select(VideoSDKKey)).scalar_one()
+        assert (key.label, key.sandbox) == ("sandbox", True)
+
+
+def test_setup_seeds_the_default_key_from_the_environment(unmigrated, app, runner):
+    app.config["VIDEOSDK_API_KEY"] = "my-api-key"
+    app.config["VIDEOSDK_SECRET_KEY"] = "f" * 64
+    runner.invoke(args=["setup"])
+    with app.app_context():
+        key = db.session.execute(select(VideoSDKKey)).scalar_one()
+        assert (key.label, key.apikey, key.sandbox, key.secret_last4) == (
+            "default", "my-api-key", False, "ffff")
+        assert b"f" * 64 not in key.secret_encrypted
+
+
+def test_users_create_reads_the_password_from_stdin(app, runner):
+    result = runner.invoke(args=["users", "create", "Dev@Example.com", "--role", "developer",
+                                 "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert result.output == "Created dev@example.com (developer).\n"
+    assert login(app.test_client(), "dev@example.com", "a long enough password").status_code == 302
+    with app.app_context():
+        event = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "user.created")).scalar_one()
+        assert (event.action, event.actor, event.target) == (
+            "user.created", "cli", "dev@example.com")
+        assert "a long enough password" not in str(event.details)
+
+
+def test_users_create_refuses_short_passwords_and_bad_roles(app, runner):
+    short = runner.invoke(args=["users", "create", "a@example.com", "--role", "developer",
+                                "--password-stdin"], input="short\n")
+    assert short.exit_code == 1
+    assert "at least 12 characters" in short.output
+    bad_role = runner.invoke(args=["users", "create", "a@example.com", "--role", "root",
+                                   "--password-stdin"], input="a long enough password\n")
+    assert bad_role.exit_code == 2
+    with app.app_context():
+        assert db.session.execute(select(User)).first() is None
+
+
+def test_users_create_refuses_a_taken_email(runner, make_user):
+    make_user("taken@example.com")
+    result = runner.invoke(args=["users", "create", "taken@example.com", "--role", "support",
+                                 "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 1
+    assert "already has an account" in result.output
+
+
+def test_users_list_and_disable(app, runner, make_user):
+    person = make_user("dev@example.com")
+    make_user("admin@example.com", role="admin")
+    browser = app.test_client()
+    login(browser, person.email, person.password)
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.output == ("admin@example.com\tadmin\tactive\n"
+                             "dev@example.com\tdeveloper\tactive\n")
+    result = runner.invoke(args=["users", "disable", "dev@example.com"])
+    assert result.exit_code == 0
+    with app.app_context():
+        assert db.session.execute(select(UserSession)).first() is None
+    assert browser.get("/").status_code == 302
+    assert "dev@example.com\tdeveloper\tdisabled" in runner.invoke(args=["users", "list"]).output
+
+
+def test_the_last_admin_cannot_be_disabled(runner, make_user):
+    make_user("admin@example.com", role="admin")
+    result = runner.invoke(args=["users", "disable", "admin@example.com"])
+    assert result.exit_code == 1
+    assert "last active admin" in result.output

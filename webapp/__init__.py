@@ -1,0 +1,131 @@
+"""Token Console: mint, inspect and audit VideoSDK access tokens."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build a configured Token Console application.
+
+    Settings come from the defaults, the instance folder, the environment and
+    finally ``test_config``. Nothing here writes to the database.
+    """
+    test_config = dict(test_config or {})
+    instance_path = test_config.pop("INSTANCE_PATH", None) or os.environ.get(
+        "TOKEN_CONSOLE_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config)
+    _configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    from . import errors, navigation, security
+
+    errors.init_app(app)
+    navigation.init_app(app)
+    security.init_app(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict[str, Any]) -> None:
+    app.config.from_mapping(settings.defaults(app.instance_path))
+    app.config.from_pyfile("settings.py", silent=True)
+    app.config.update(settings.read_instance_secrets(app.instance_path))
+    app.config.update(settings.from_environment(os.environ))
+    app.config.update(test_config)
+    needs_secrets = not (app.config.get("SECRET_KEY") and app.config.get("ENCRYPTION_KEYS"))
+    if needs_secrets and app.config["APP_ENV"] != "production":
+        # A developer's machine: generate once into the instance folder. Safe
+        # when several workers start together (exclusive create), and the
+        # same values `flask setup` writes.
+        generated = settings.ensure_instance_secrets(app.instance_path)
+        for name, value in generated.items():
+            if not app.config.get(name):
+                app.config[name] = value
+    settings.finalize(app.config)  # type: ignore[arg-type]
+    if app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = list(app.config["TRUSTED_HOSTS"])
+    proxies = {
+        "x_for": app.config["PROXY_FIX_X_FOR"],
+        "x_proto": app.config["PROXY_FIX_X_PROTO"],
+        "x_host": app.config["PROXY_FIX_X_HOST"],
+    }
+    if any(proxies.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)  # type: ignore[method-assign]
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    app.logger.setLevel(level)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers work while one writer commits; the busy timeout makes a
+    # second writer wait instead of failing with "database is locked".
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import keyring, passwords
+    from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
+    # The server-side session record carries the protection (see auth.sessions).
+    login_manager.session_protection = None
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    passwords.init_app(app)
+    keyring.init_app(app)
+    from .auth import sessions  # noqa: F401  registers the user loader
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .console import bp as console_bp
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(console_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

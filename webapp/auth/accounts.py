@@ -1,0 +1,114 @@
+"""People and their credentials: creation, sign-in checks and the per-email lockout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from ..extensions import db
+from ..models import ROLES, LoginFailure, User, utcnow
+from ..passwords import hash_password, needs_rehash, verify_password
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+def normalize_email(email: str) -> str:
+    """The canonical form under which an email is stored and looked up."""
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse a password that breaks the length rule."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise AccountError(f"The password must be at least {minimum} characters long.")
+
+
+def find_user(email: str) -> User | None:
+    """The person with this email, if any."""
+    return db.session.execute(
+        select(User).where(User.email == normalize_email(email))
+    ).scalar_one_or_none()
+
+
+def create_user(email: str, password: str, role: str) -> User:
+    """Create a person; refuses a taken email, an unknown role or a short password."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter a valid email address.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+    check_password_rules(password)
+    if find_user(email) is not None:
+        raise AccountError(f"{email} already has an account.")
+    user = User(email=email, password_hash=hash_password(password), role=role, active=True)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace the person's password after checking the rules."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """An email is locked out for ``retry_after`` more seconds."""
+
+    retry_after: int
+
+
+def lockout_for(email: str) -> Lockout | None:
+    """The lockout in force for this email, counted in the database across workers."""
+    config = current_app.config
+    window = timedelta(seconds=config["LOGIN_LOCKOUT_WINDOW"])
+    limit = config["LOGIN_LOCKOUT_ATTEMPTS"]
+    now = utcnow()
+    recent = db.session.execute(
+        select(LoginFailure.at)
+        .where(LoginFailure.email == normalize_email(email), LoginFailure.at > now - window)
+        .order_by(LoginFailure.at.desc())
+        .limit(limit)
+    ).scalars().all()
+    if len(recent) < limit:
+        return None
+    # The lock lifts when the oldest of the last `limit` failures leaves the window.
+    lifts_at = recent[-1] + window
+    return Lockout(retry_after=max(1, int((lifts_at - now).total_seconds()) + 1))
+
+
+def record_failure(email: str) -> None:
+    """Count one failed sign-in for this email."""
+    db.session.add(LoginFailure(email=normalize_email(email)[:254], at=utcnow()))
+
+
+def clear_failures(email: str) -> None:
+    """Forget the failed sign-ins of this email after a successful one."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == normalize_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active person with these credentials, or None; the same cost either way."""
+    user = find_user(email)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def count_admins() -> int:
+    """How many active admins there are."""
+    return db.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    ).scalar_one()

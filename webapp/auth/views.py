@@ -1,0 +1,112 @@
+"""Sign-in, sign-out and password change."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+
+from .. import audit
+from ..access import public, signed_in
+from ..extensions import db, limiter
+from ..passwords import verify_password
+from . import bp, sessions
+from .accounts import (
+    authenticate,
+    clear_failures,
+    lockout_for,
+    normalize_email,
+    record_failure,
+    set_password,
+)
+from .forms import ChangePasswordForm, LoginForm
+from .redirects import safe_next
+
+GENERIC_FAILURE = "Wrong email or password."
+LOCKED_OUT = "Too many failed sign-ins for this account. Try again in {minutes} min."
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def home_for(role: str) -> str:
+    """The first page a person of this role sees."""
+    return url_for("console.inspect") if role == "support" else url_for("console.generate")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_user.is_authenticated:
+            return redirect(safe_next(form.next.data) or home_for(current_user.role))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+    email = normalize_email(form.email.data or "")
+    lockout = lockout_for(email)
+    if lockout is not None:
+        audit.record("auth.login", outcome="locked_out", target=email, actor=email,
+                     actor_kind="anonymous")
+        minutes = max(1, -(-lockout.retry_after // 60))
+        response = make_response(
+            render_template("auth/login.html", form=form,
+                            error=LOCKED_OUT.format(minutes=minutes)), 429)
+        response.headers["Retry-After"] = str(lockout.retry_after)
+        return response
+    user = authenticate(email, form.password.data or "")
+    if user is None:
+        record_failure(email)
+        audit.record("auth.login", outcome="failure", target=email, actor=email,
+                     actor_kind="anonymous")
+        return render_template("auth/login.html", form=form, error=GENERIC_FAILURE), 401
+    clear_failures(email)
+    # A fresh session for a fresh sign-in: nothing from before survives (fixation).
+    session.clear()
+    sessions.open_session(user)
+    login_user(user)
+    audit.record("auth.login", target=email, actor=email, actor_kind="person")
+    return redirect(safe_next(form.next.data) or home_for(user.role))
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        email = current_user.email
+        sessions.close_session(current_user.get_id())
+        logout_user()
+        audit.record("auth.logout", target=email, actor=email, actor_kind="person")
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data or ""):
+            form.current_password.errors.append("This is not your current password.")
+        else:
+            set_password(current_user, form.new_password.data or "")
+            db.session.commit()
+            audit.record("auth.password_changed", target=current_user.email)
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("auth.change_password"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,155 @@
+"""Every setting of Token Console and its default, in one place.
+
+Order of precedence (lowest first): the defaults below, the instance folder's
+``settings.py`` and generated ``secrets.json``, the environment, and finally
+the ``test_config`` handed to :func:`webapp.create_app`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+SECRETS_FILE = "secrets.json"
+
+# Names read from the environment. Anything listed here can also be set in the
+# instance folder's settings.py.
+ENVIRONMENT_SETTINGS = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ENCRYPTION_KEYS",
+    "RATELIMIT_STORAGE_URI",
+    "VIDEOSDK_API_KEY",
+    "VIDEOSDK_SECRET_KEY",
+    "ADMIN_EMAIL",
+    "MAX_TOKEN_LIFETIME",
+    "CORS_ORIGINS",
+    "TRUSTED_HOSTS",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "LOG_LEVEL",
+)
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong in a way that must stop start-up."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """The settings every deployment starts from."""
+    return {
+        "APP_ENV": "development",
+        "SECRET_KEY": None,
+        "ENCRYPTION_KEYS": None,
+        "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "token-console.db"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        # VideoSDK's own limits and this product's policy defaults (SPEC 2).
+        "MAX_TOKEN_LIFETIME": "30d",
+        "DEFAULT_KEY_MAX_LIFETIME": "24h",
+        "DEFAULT_TOKEN_LIFETIME": "1h",
+        "VIDEOSDK_API_KEY": None,
+        "VIDEOSDK_SECRET_KEY": None,
+        "ADMIN_EMAIL": "admin@example.com",
+        # Sign-in and sessions (SPEC 4).
+        "PASSWORD_MIN_LENGTH": 12,
+        "SESSION_IDLE_TIMEOUT": 30 * 60,
+        "SESSION_ABSOLUTE_LIFETIME": 8 * 60 * 60,
+        "SESSION_TOUCH_INTERVAL": 60,
+        "LOGIN_LOCKOUT_ATTEMPTS": 5,
+        "LOGIN_LOCKOUT_WINDOW": 15 * 60,
+        "LOGIN_RATE_LIMIT": "30/minute;300/hour",
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "ARGON2_PARALLELISM": 4,
+        "SESSION_COOKIE_NAME": "tc_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_DURATION": 0,
+        # Requests and answers.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_TOKEN_LENGTH": 8 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "fixed-window",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "API_CLIENT_DEFAULT_RATE_LIMIT": "600/minute",
+        "CORS_ORIGINS": "",
+        "TRUSTED_HOSTS": None,
+        "PROXY_FIX_X_FOR": 0,
+        "PROXY_FIX_X_PROTO": 0,
+        "PROXY_FIX_X_HOST": 0,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOG_LEVEL": "INFO",
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """The settings the environment sets, as strings."""
+    return {name: environ[name] for name in ENVIRONMENT_SETTINGS if environ.get(name)}
+
+
+def read_instance_secrets(instance_path: str) -> dict[str, str]:
+    """The SECRET_KEY and ENCRYPTION_KEYS generated earlier into the instance folder."""
+    path = Path(instance_path, SECRETS_FILE)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {k: v for k, v in data.items() if k in ("SECRET_KEY", "ENCRYPTION_KEYS")}
+
+
+def ensure_instance_secrets(instance_path: str) -> dict[str, str]:
+    """Generate the development SECRET_KEY and ENCRYPTION_KEYS once, and return them.
+
+    Safe when several processes race: the file is created exclusively, so
+    every process ends up reading the same values.
+    """
+    os.makedirs(instance_path, exist_ok=True)
+    existing = read_instance_secrets(instance_path)
+    if existing.get("SECRET_KEY") and existing.get("ENCRYPTION_KEYS"):
+        return existing
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode("ascii"),
+    }
+    path = os.path.join(instance_path, SECRETS_FILE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_instance_secrets(instance_path)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(generated, handle, indent=2)
+    return generated
+
+
+def finalize(config: dict[str, Any]) -> None:
+    """Derive dependent settings and refuse a production start without its secrets."""
+    production = config["APP_ENV"] == "production"
+    if production:
+        missing = [name for name in ("SECRET_KEY", "ENCRYPTION_KEYS") if not config.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "APP_ENV=production needs " + " and ".join(missing) + " in the environment. "
+                "Generate them with: python -c 'import secrets; print(secrets.token_urlsafe(48))' "
+                "and python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        config["SESSION_COOKIE_SECURE"] = True
+        config["DEBUG"] = False
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
+        config[name] = int(config[name] or 0)
+    if isinstance(config.get("TRUSTED_HOSTS"), str):
+        config["TRUSTED_HOSTS"] = [h.strip() for h in config["TRUSTED_HOSTS"].split(",") if h.strip()]

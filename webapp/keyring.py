@@ -1,0 +1,232 @@
+"""The stored VideoSDK keys: secrets encrypted at rest, policies, and look-ups.
+
+Secrets are encrypted with MultiFernet under ENCRYPTION_KEYS (newest first),
+so keys can be rotated: old keys still decrypt, the newest encrypts.
+"""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+from collections.abc import Iterable
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .models import VideoSDKKey
+from .tokens import KnownKey, LifetimeError, Permission, Policy, Role, parse_lifetime
+
+MIN_SECRET_BYTES = 32
+SANDBOX_LABEL = "sandbox"
+
+
+class KeyringError(ValueError):
+    """A key cannot be stored or used as asked; the message says why."""
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's MultiFernet from ENCRYPTION_KEYS; refuse malformed keys."""
+    raw = app.config.get("ENCRYPTION_KEYS") or ""
+    keys = [part.strip() for part in str(raw).split(",") if part.strip()]
+    if not keys:
+        app.extensions["fernet"] = None
+        return
+    try:
+        app.extensions["fernet"] = MultiFernet([Fernet(key) for key in keys])
+    except ValueError as error:
+        raise KeyringError(
+            "ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)"
+        ) from error
+
+
+def _fernet() -> MultiFernet:
+    fernet: MultiFernet | None = current_app.extensions.get("fernet")
+    if fernet is None:
+        raise KeyringError("ENCRYPTION_KEYS is not set: run `flask --app webapp setup`.")
+    return fernet
+
+
+def encrypt_secret(secret: str) -> bytes:
+    """The secret encrypted under the newest encryption key."""
+    return _fernet().encrypt(secret.encode("utf-8"))
+
+
+def decrypt_secret(key: VideoSDKKey) -> str:
+    """The plaintext secret of a stored key."""
+    try:
+        return _fernet().decrypt(key.secret_encrypted).decode("utf-8")
+    except InvalidToken as error:
+        raise KeyringError(
+            f"The secret of key {key.label!r} cannot be decrypted with ENCRYPTION_KEYS."
+        ) from error
+
+
+def max_token_lifetime() -> float:
+    """The longest lifetime any key may allow (MAX_TOKEN_LIFETIME)."""
+    return parse_lifetime(current_app.config["MAX_TOKEN_LIFETIME"])
+
+
+def _lifetime_seconds(value: str | int | float | None, default: str) -> int:
+    try:
+        seconds = parse_lifetime(default if value in (None, "") else value)  # type: ignore[arg-type]
+    except LifetimeError as error:
+        raise KeyringError(str(error)) from error
+    ceiling = max_token_lifetime()
+    if seconds > ceiling:
+        raise KeyringError(
+            f"The maximum lifetime cannot exceed MAX_TOKEN_LIFETIME "
+            f"({current_app.config['MAX_TOKEN_LIFETIME']})."
+        )
+    return int(seconds)
+
+
+def _checked(values: Iterable[str] | None, allowed: type[Permission] | type[Role]) -> list[str]:
+    if values is None:
+        return [member.value for member in allowed]
+    chosen = list(dict.fromkeys(values))
+    unknown = [value for value in chosen if value not in {m.value for m in allowed}]
+    if unknown:
+        raise KeyringError(f"Unknown value(s): {', '.join(unknown)}.")
+    return chosen
+
+
+def add_key(
+    label: str,
+    apikey: str,
+    secret: str,
+    *,
+    max_lifetime: str | int | None = None,
+    permissions: Iterable[str] | None = None,
+    roles: Iterable[str] | None = None,
+    sandbox: bool = False,
+) -> VideoSDKKey:
+    """Store a new key pair; the caller commits. Refuses short secrets and taken labels."""
+    label = label.strip()
+    apikey = apikey.strip()
+    if not label or len(label) > 80:
+        raise KeyringError("A label of 1 to 80 characters is needed.")
+    if not apikey or len(apikey) > 255 or any(ch.isspace() for ch in apikey):
+        raise KeyringError("The API key must be 1 to 255 characters without spaces.")
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise KeyringError(
+            f"The secret must be at least {MIN_SECRET_BYTES} bytes long; "
+            "VideoSDK secrets are 64 hexadecimal characters."
+        )
+    if key_by_label(label) is not None:
+        raise KeyringError(f"A key labelled {label!r} exists already.")
+    key = VideoSDKKey(
+        label=label,
+        apikey=apikey,
+        secret_encrypted=encrypt_secret(secret),
+        secret_last4=secret[-4:],
+        max_lifetime=_lifetime_seconds(max_lifetime, current_app.config["DEFAULT_KEY_MAX_LIFETIME"]),
+        allowed_permissions=_checked(permissions, Permission),
+        allowed_roles=_checked(roles, Role),
+        disabled=False,
+        sandbox=sandbox,
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def update_policy(
+    key: VideoSDKKey,
+    *,
+    max_lifetime: str | int,
+    permissions: Iterable[str],
+    roles: Iterable[str],
+) -> None:
+    """Change what a key allows; the caller commits."""
+    key.max_lifetime = _lifetime_seconds(max_lifetime, current_app.config["DEFAULT_KEY_MAX_LIFETIME"])
+    key.allowed_permissions = _checked(permissions, Permission)
+    key.allowed_roles = _checked(roles, Role)
+
+
+def replace_secret(key: VideoSDKKey, secret: str) -> None:
+    """Store a new secret for an existing key; the caller commits."""
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise KeyringError(f"The secret must be at least {MIN_SECRET_BYTES} bytes long.")
+    key.secret_encrypted = encrypt_secret(secret)
+    key.secret_last4 = secret[-4:]
+
+
+def key_by_label(label: str) -> VideoSDKKey | None:
+    """The stored key with this label, if any."""
+    return db.session.execute(
+        select(VideoSDKKey).where(VideoSDKKey.label == label)
+    ).scalar_one_or_none()
+
+
+def all_keys() -> list[VideoSDKKey]:
+    """Every stored key, by label."""
+    return list(db.session.execute(select(VideoSDKKey).order_by(VideoSDKKey.label)).scalars())
+
+
+def active_keys() -> list[VideoSDKKey]:
+    """The keys that may sign, by label."""
+    return [key for key in all_keys() if not key.disabled]
+
+
+def policy_of(key: VideoSDKKey) -> Policy:
+    """What a key allows, as the domain's Policy."""
+    return Policy(
+        max_lifetime=float(key.max_lifetime),
+        permissions=frozenset(key.allowed_permissions),
+        roles=frozenset(key.allowed_roles),
+    )
+
+
+def known_keys() -> list[KnownKey]:
+    """Every stored key with its plaintext secret, plus the VIDEOSDK_* pair, for diagnosis."""
+    known = [
+        KnownKey(
+            label=key.label,
+            apikey=key.apikey,
+            secret=decrypt_secret(key),
+            disabled=key.disabled,
+            sandbox=key.sandbox,
+            max_lifetime=float(key.max_lifetime),
+        )
+        for key in all_keys()
+    ]
+    env_key = environment_key()
+    if env_key is not None and all(k.apikey != env_key.apikey for k in known):
+        known.append(env_key)
+    return known
+
+
+def environment_key() -> KnownKey | None:
+    """The VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY pair of the environment, if set."""
+    apikey = current_app.config.get("VIDEOSDK_API_KEY")
+    secret = current_app.config.get("VIDEOSDK_SECRET_KEY")
+    if not apikey or not secret:
+        return None
+    return KnownKey(label="VIDEOSDK_API_KEY (environment)", apikey=apikey, secret=secret,
+                    max_lifetime=parse_lifetime(current_app.config["DEFAULT_KEY_MAX_LIFETIME"]))
+
+
+def seed_first_key() -> VideoSDKKey | None:
+    """On first start: a `default` key from VIDEOSDK_*, else a clearly marked sandbox key."""
+    if all_keys():
+        return None
+    apikey = current_app.config.get("VIDEOSDK_API_KEY")
+    secret = current_app.config.get("VIDEOSDK_SECRET_KEY")
+    if apikey and secret:
+        return add_key("default", apikey, secret)
+    return add_key(
+        SANDBOX_LABEL,
+        "sandbox-" + random_secrets.token_hex(8),
+        random_secrets.token_hex(32),
+        sandbox=True,
+    )
+
+
+def rotate_encryption() -> int:
+    """Re-encrypt every stored secret under the newest encryption key; the count."""
+    fernet = _fernet()
+    keys = all_keys()
+    for key in keys:
+        key.secret_encrypted = fernet.rotate(key.secret_encrypted)
+    return len(keys)

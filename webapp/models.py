@@ -1,0 +1,232 @@
+"""The stored state of Token Console, as SQLAlchemy 2 models."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current moment, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no offset, so naive values coming back are UTC by contract.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+ROLES = ("admin", "developer", "support")
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    """A person who signs in to the console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
+
+    sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Flask-Login identifies the signed-in principal by the server-side session
+    # record, not by the user id (see webapp.auth.sessions); this plain,
+    # unmapped attribute holds that record's id for the current request.
+    session_id = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.session_id
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class UserSession(db.Model):  # type: ignore[name-defined,misc]
+    """A signed-in browser. The cookie holds the id; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    client_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LoginFailure(db.Model):  # type: ignore[name-defined,misc]
+    """One failed sign-in, counted per email for the lockout of SPEC 4."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+
+
+client_keys = Table(
+    "client_keys",
+    db.metadata,
+    Column("client_id", ForeignKey("api_clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("key_id", ForeignKey("videosdk_keys.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class VideoSDKKey(db.Model):  # type: ignore[name-defined,misc]
+    """A VideoSDK API key and its secret (encrypted at rest), with its policy."""
+
+    __tablename__ = "videosdk_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    apikey: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    secret_last4: Mapped[str] = mapped_column(String(4), nullable=False)
+    max_lifetime: Mapped[int] = mapped_column(Integer, nullable=False)
+    allowed_permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    allowed_roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    sandbox: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ApiClient(db.Model):  # type: ignore[name-defined,misc]
+    """An application that calls the JSON API with a bearer client key."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    key_prefix: Mapped[str] = mapped_column(String(24), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    max_lifetime: Mapped[int | None] = mapped_column(Integer)
+    rate_limit: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Empty means every active key (SPEC 5).
+    keys: Mapped[list[VideoSDKKey]] = relationship(secondary=client_keys, lazy="selectin")
+
+
+class IssuedToken(db.Model):  # type: ignore[name-defined,misc]
+    """A token signed here: its claims and fingerprint, never the token itself."""
+
+    __tablename__ = "issued_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("videosdk_keys.id", ondelete="SET NULL"), index=True
+    )
+    key_label: Mapped[str] = mapped_column(String(80), nullable=False)
+    apikey: Mapped[str] = mapped_column(String(255), nullable=False)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    room_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    participant_id: Mapped[str | None] = mapped_column(String(255))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="SET NULL"), index=True
+    )
+    issuer: Mapped[str] = mapped_column(String(254), nullable=False)
+
+    user: Mapped[User | None] = relationship()
+    client: Mapped[ApiClient | None] = relationship()
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One line of the audit trail. Rows are only ever inserted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    target: Mapped[str | None] = mapped_column(String(254))
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+__all__ = [
+    "ROLES",
+    "ApiClient",
+    "AuditEvent",
+    "IssuedToken",
+    "LoginFailure",
+    "User",
+    "UserSession",
+    "VideoSDKKey",
+    "utcnow",
+]
