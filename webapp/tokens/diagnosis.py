@@ -810,7 +810,7 @@ class _Engine:
         if invalid:
             self.found.add(
                 "invalid_claim",
-                "; ".join(invalid).capitalize() + ".",
+                "Claims of the wrong type or value: " + "; ".join(invalid) + ".",
                 "Give each claim the type VideoSDK expects: apikey, roomId and participantId as "
                 "text, version as the number 2.",
             )
@@ -839,11 +839,15 @@ class _Engine:
                 "or let jsonwebtoken do it: it sets iat itself, and exp from expiresIn: '1h'.",
             )
         if in_ms:
-            shown = "; ".join(f"{n} is {show(claims[n])}" for n in in_ms)
+            shown = "; ".join(
+                f"{n} is {show(claims[n])}, which as milliseconds is "
+                f"{_when((_number(claims[n]) or 0) / 1000)}"
+                for n in in_ms
+            )
             self.found.add(
                 "timestamps_in_ms",
                 f"{_names(in_ms)} {'is' if len(in_ms) == 1 else 'are'} in milliseconds, not "
-                f"seconds ({shown}): read as seconds that is tens of thousands of years away.",
+                f"seconds ({shown}): read as seconds, they lie thousands of years ahead.",
                 f"Divide {_names(in_ms)} by 1000: in JavaScript use Math.floor(Date.now() / 1000), "
                 "or let jsonwebtoken set iat and exp (expiresIn: '1h').",
             )
