@@ -63,7 +63,7 @@ def drop_everything() -> None:
 
 @pytest.fixture(params=_backends())
 def app(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    """The app with an empty schema, on SQLite (and on PostgreSQL where TEST_DATABASE_URL is set)."""
+    """The app with an empty schema on SQLite, and on PostgreSQL where TEST_DATABASE_URL is set."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
     else:

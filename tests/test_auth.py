@@ -291,7 +291,8 @@ class TestPasswordChange:
         [(PASSWORD, "short", None, "At least 12 characters."),
          ("wrong current password", "a brand new passphrase", None,
           "This is not your current password."),
-         (PASSWORD, "a brand new passphrase", "something else entirely", "The two entries differ.")],
+         (PASSWORD, "a brand new passphrase", "something else entirely",
+          "The two entries differ.")],
     )
     def test_refusals_are_shown_beside_the_field(self, developer_client, current, new, confirm,
                                                  message):

@@ -152,4 +152,5 @@ def finalize(config: dict[str, Any]) -> None:
     for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
         config[name] = int(config[name] or 0)
     if isinstance(config.get("TRUSTED_HOSTS"), str):
-        config["TRUSTED_HOSTS"] = [h.strip() for h in config["TRUSTED_HOSTS"].split(",") if h.strip()]
+        hosts = config["TRUSTED_HOSTS"].split(",")
+        config["TRUSTED_HOSTS"] = [host.strip() for host in hosts if host.strip()]

@@ -67,6 +67,10 @@ def max_token_lifetime() -> float:
     return parse_lifetime(current_app.config["MAX_TOKEN_LIFETIME"])
 
 
+def _default_max_lifetime() -> str:
+    return str(current_app.config["DEFAULT_KEY_MAX_LIFETIME"])
+
+
 def _lifetime_seconds(value: str | int | float | None, default: str) -> int:
     try:
         seconds = parse_lifetime(default if value in (None, "") else value)  # type: ignore[arg-type]
@@ -120,7 +124,7 @@ def add_key(
         apikey=apikey,
         secret_encrypted=encrypt_secret(secret),
         secret_last4=secret[-4:],
-        max_lifetime=_lifetime_seconds(max_lifetime, current_app.config["DEFAULT_KEY_MAX_LIFETIME"]),
+        max_lifetime=_lifetime_seconds(max_lifetime, _default_max_lifetime()),
         allowed_permissions=_checked(permissions, Permission),
         allowed_roles=_checked(roles, Role),
         disabled=False,
@@ -139,7 +143,7 @@ def update_policy(
     roles: Iterable[str],
 ) -> None:
     """Change what a key allows; the caller commits."""
-    key.max_lifetime = _lifetime_seconds(max_lifetime, current_app.config["DEFAULT_KEY_MAX_LIFETIME"])
+    key.max_lifetime = _lifetime_seconds(max_lifetime, _default_max_lifetime())
     key.allowed_permissions = _checked(permissions, Permission)
     key.allowed_roles = _checked(roles, Role)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    abort,
     current_app,
     flash,
     make_response,
@@ -55,7 +54,8 @@ def login() -> ResponseReturnValue:
         if current_user.is_authenticated:
             return redirect(safe_next(form.next.data) or home_for(current_user.role))
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+        status = 400 if request.method == "POST" else 200
+        return render_template("auth/login.html", form=form), status
     email = normalize_email(form.email.data or "")
     lockout = lockout_for(email)
     if lockout is not None:
