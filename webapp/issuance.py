@@ -137,7 +137,7 @@ def lookup(fingerprint: str) -> Issuance | None:
     if row is None:
         return None
     return Issuance(
-        issuer=row.issuer,
+        issuer=row.client.name if row.client is not None else row.issuer,
         issuer_kind="client" if row.client_id is not None else "person",
         issued_at=row.issued_at,
         key_label=row.key_label,
