@@ -15,7 +15,15 @@ from types import MappingProxyType
 
 from .humanize import as_utc, describe_expiry, duration, iso_utc, relative
 from .lifetimes import format_lifetime
-from .reading import Overflow, clean_paste, decode_segment, json_safe, parse_object, show
+from .reading import (
+    Overflow,
+    alphabet_problem,
+    clean_paste,
+    decode_segment,
+    json_safe,
+    parse_object,
+    show,
+)
 from .signing import SIGNATURE_LENGTH, fingerprint, signature_matches
 from .vocabulary import (
     CONFLICTS_WITH_ASK_JOIN,
@@ -507,8 +515,10 @@ class _Engine:
             problems.append(f"the payload {parsed}")
         else:
             claims = parsed
-        signature_problem = decode_segment(signature_seg)
-        if isinstance(signature_problem, str):
+        # Only the alphabet counts for the signature: node's jws reads any base64url text as a
+        # signature (a wrong length is then a mismatch, or `truncated` when short).
+        signature_problem = alphabet_problem(signature_seg)
+        if signature_problem is not None:
             problems.append(f"the signature {signature_problem}")
         if problems:
             self.found.add(
