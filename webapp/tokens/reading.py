@@ -195,6 +195,11 @@ def json_safe(value: object, depth: int = 0) -> object:
     return value
 
 
+def json_safe_object(value: dict[str, object]) -> dict[str, object]:
+    """json_safe() for a decoded header or payload, keeping its type."""
+    return {_escape_text(str(k)): json_safe(v, 1) for k, v in value.items()}
+
+
 def show(value: object) -> str:
     """A claim value written for a sentence (JSON-like, clipped); never raises."""
     safe = json_safe(value)
