@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.interop.conftest import NodeJwt
+from tests.interop.node import NodeJwt
 from tests.tokens.factory import (
     KEY_A,
     KEY_OLD,
@@ -27,7 +27,7 @@ from tests.tokens.factory import (
     SECRET_STRANGER,
     T,
 )
-from webapp.tokens import Issuance, MintRequest, Verdict, diagnose, fingerprint, mint
+from webapp.tokens import REASON_CODES, Issuance, MintRequest, Verdict, diagnose, fingerprint, mint
 
 pytestmark = pytest.mark.interop
 
@@ -292,6 +292,10 @@ def node_tokens(node_jwt: NodeJwt) -> dict[str, str]:
         assert "token" in result, (name, result)
         tokens[name] = result["token"]
     return tokens
+
+
+def test_every_code_of_the_table_has_a_node_case() -> None:
+    assert set().union(*(case.codes for case in CASES.values())) == set(REASON_CODES)
 
 
 def _moment(case: NodeCase, token: str) -> datetime:
