@@ -90,7 +90,8 @@ class TestKeyChoice:
         assert response.mimetype == "application/problem+json"
         body = response.get_json()
         assert body["code"] == "validation_failed"
-        assert body["errors"] == {"apikey": ["This client may sign with 2 keys: name one in apikey."]}
+        assert body["errors"] == {
+            "apikey": ["This client may sign with 2 keys: name one in apikey."]}
         named = mint(api, caller, {"apikey": OTHER_APIKEY, "permissions": ["allow_join"]})
         assert named.status_code == 201
         assert payload_of(named.get_json()["token"])["apikey"] == OTHER_APIKEY
@@ -143,7 +144,8 @@ class TestKeyChoice:
 @pytest.mark.parametrize(("body", "errors"), [
     ({}, {"permissions": ['permissions is required: a list such as ["allow_join"] or '
                           '["ask_join"].']}),
-    ({"permissions": "allow_join"}, {"permissions": ["permissions must be a list of text values."]}),
+    ({"permissions": "allow_join"},
+     {"permissions": ["permissions must be a list of text values."]}),
     ({"permissions": [1]}, {"permissions": ["permissions must be a list of text values."]}),
     ({"permissions": ["allow_join"], "roles": "rtc"},
      {"roles": ["roles must be a list of text values."]}),
@@ -265,3 +267,17 @@ class TestPolicy:
             event = db.session.execute(select(AuditEvent)).scalar_one()
             assert (event.action, event.outcome, event.actor, event.target) == (
                 "token.minted", "refused", "client strict", "main")
+
+
+def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
+        app, api, caller, monkeypatch):
+    moment = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    first = mint(api, caller, {"permissions": ["allow_join"]})
+    second = mint(api, caller, {"permissions": ["allow_join"]})
+    assert first.status_code == second.status_code == 201
+    assert first.get_json()["token"] == second.get_json()["token"]
+    assert issued_count(app) == 1
+    with app.app_context():
+        outcomes = db.session.execute(select(AuditEvent.outcome)).scalars().all()
+        assert outcomes == ["success", "success"]

@@ -52,8 +52,11 @@ def _client_rate_limit() -> str:
 
 def _client_bucket() -> str:
     client: ApiClient | None = g.get("api_client")
-    # Never the key itself: the id is stable across instances sharing one Redis.
-    return f"client:{client.id}" if client is not None else f"address:{request.remote_addr}"
+    if client is None:
+        return f"address:{request.remote_addr}"
+    # The id and a slice of the key's SHA-256 (never the key): the same on every instance
+    # sharing one Redis, and a fresh bucket for a client re-created under a reused id.
+    return f"client:{client.id}:{client.key_hash[:16]}"
 
 
 def _rate_limited_message() -> str:
