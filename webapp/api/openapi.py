@@ -285,8 +285,9 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": "Mint and check VideoSDK access tokens under the team's keys and "
                            "policy. Errors are application/problem+json (RFC 9457) with a "
-                           "machine `code`. Times are ISO 8601 UTC with Z; expiresIn is whole "
-                           "seconds.",
+                           "machine `code`; an unknown route under /api/ is 404 not_found and a "
+                           "wrong method 405 method_not_allowed with Allow. Times are ISO 8601 "
+                           "UTC with Z; expiresIn is whole seconds.",
         },
         "servers": [{"url": "/"}],
         "tags": [{"name": "tokens"}, {"name": "drop-in"}, {"name": "meta"}],
@@ -359,6 +360,14 @@ def document() -> dict[str, Any]:
         },
         "components": {
             "schemas": _SCHEMAS,
+            # Answers of any path under /api/, not of one operation.
+            "responses": {
+                "NotFound": _problem_response("No such route under /api/.", ("not_found",)),
+                "MethodNotAllowed": _problem_response(
+                    "Wrong method for this route; Allow lists the right ones.",
+                    ("method_not_allowed",),
+                    {"Allow": {"required": True, "schema": _TEXT}}),
+            },
             "securitySchemes": {
                 "clientKey": {
                     "type": "http",

@@ -11,7 +11,15 @@ from .. import issuance
 from ..access import public
 from ..clients import usable_keys
 from ..models import ApiClient, VideoSDKKey
-from ..tokens import MintError, MintRequest, Permission, PolicyViolation, Role, Verdict
+from ..tokens import (
+    MintedToken,
+    MintError,
+    MintRequest,
+    Permission,
+    PolicyViolation,
+    Role,
+    Verdict,
+)
 from . import bp, dropin
 from .authentication import client_required, current_client
 from .bodies import form_or_json, inspect_fields, json_object, mint_fields, read_token
@@ -64,7 +72,7 @@ def _choose_key(client: ApiClient, apikey: str | None) -> VideoSDKKey:
 
 
 def _issue(client: ApiClient, key: VideoSDKKey, request_: MintRequest, via: str,
-           field_names: dict[str, str] | None = None) -> Any:
+           field_names: dict[str, str] | None = None) -> MintedToken:
     """Mint through issuance; its refusals become 403 policy_violation or 422 problems."""
     try:
         return issuance.issue(request_, key, client=client, via=via)
