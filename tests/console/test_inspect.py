@@ -154,7 +154,7 @@ def test_the_timeline_is_an_inline_svg_with_labelled_ticks(support_client, keys)
         "token": token_for(nbf=EPOCH_T0 + 60), "at": at(T0 + timedelta(hours=2))}).get_data(
         as_text=True)
     svg = parse(html).find_all("svg", cls="timeline-svg")[0]
-    names = [t.text() for t in svg.find_all("text", cls="tl-name")]
+    names = [t.text() for t in svg.find_all("tspan", cls="tl-name")]
     assert names == ["iat", "nbf", "exp", "checked", "now"]
     assert "style" not in svg.attrs and not any("style" in e.attrs for e in svg.iter())
     assert svg.find_all("rect", cls="tl-band-expired")

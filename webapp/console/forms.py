@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -48,8 +49,8 @@ def _strip(value: str | None) -> str | None:
 class GenerateForm(FlaskForm):
     """What a developer asks of a token; the domain decides whether it may be signed."""
 
-    key = SelectField("Key", validators=[InputRequired("Choose the key that signs the token.")],
-                      validate_choice=False)
+    key = SelectField("Sign with", validate_choice=False,
+                      validators=[InputRequired("Choose the key that signs the token.")])
     join_mode = RadioField(
         "How the holder joins",
         choices=[SelectChoice(Permission.ALLOW_JOIN.value, "allow_join: joins directly"),
@@ -67,7 +68,7 @@ class GenerateForm(FlaskForm):
     room = StringField("Room", filters=[_strip], validators=[Optional(), Length(max=255)])
     participant = StringField("Participant", filters=[_strip],
                               validators=[Optional(), Length(max=255)])
-    lifetime = SelectField("Lifetime", default=DEFAULT_PRESET, validate_choice=False)
+    lifetime = SelectField("Preset", default=DEFAULT_PRESET, validate_choice=False)
     expires_in = StringField("Or type a lifetime", filters=[_strip],
                              validators=[Optional(), Length(max=100)])
     agent = BooleanField("AI-agent token: only apikey and permissions")
@@ -126,9 +127,9 @@ class GenerateForm(FlaskForm):
         """Put the domain's messages (keyed by API field name) beside the fields they concern."""
         for name, messages in errors.items():
             for message in messages:
-                self._field_for(name, message).errors.append(message)  # type: ignore[attr-defined]
+                self._field_for(name, message).errors.append(message)
 
-    def _field_for(self, name: str, message: str) -> object:
+    def _field_for(self, name: str, message: str) -> Any:
         if name == "permissions":
             # The join mode is one radio choice, so a clash or a refusal that names allow_mod
             # can only be about the checkbox.

@@ -25,6 +25,16 @@ class Snippet:
     text: str
 
 
+def _object_literal(values: Mapping[str, object], indent: str,
+                    extra: tuple[str, ...] = ()) -> str:
+    """An object literal, one claim a line with its value on that line: JSON, JS and Python."""
+    # The values are text, lists of text and the integer 2, which the three write alike.
+    lines = [f"{indent}{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+             for k, v in values.items()]
+    lines.extend(f"{indent}{line}" for line in extra)
+    return "{\n" + ",\n".join(lines) + ",\n}"
+
+
 def payload_of(claims: Mapping[str, object]) -> dict[str, object]:
     """The claims a signer is asked to sign: all but iat and exp, which it adds."""
     return {k: v for k, v in claims.items() if k not in _SIGNER_CLAIMS}
@@ -50,7 +60,7 @@ def curl(api_url: str, claims: Mapping[str, object], lifetime: str) -> str:
 
 def node(claims: Mapping[str, object], lifetime: str) -> str:
     """node's jsonwebtoken signing the same payload with process.env.VIDEOSDK_SECRET_KEY."""
-    payload = json.dumps(payload_of(claims), indent=2, ensure_ascii=False)
+    payload = _object_literal(payload_of(claims), "  ")
     # The lifetime comes from format_lifetime: digits and a unit, safe inside quotes.
     return (
         "// npm install jsonwebtoken\n"
@@ -66,10 +76,8 @@ def node(claims: Mapping[str, object], lifetime: str) -> str:
 
 def python(claims: Mapping[str, object], seconds: int) -> str:
     """PyJWT signing the same payload with os.environ["VIDEOSDK_SECRET_KEY"]."""
-    # The payload holds only text, lists of text and the integer 2, which JSON and Python
-    # write alike.
-    payload = json.dumps(payload_of(claims), indent=4, ensure_ascii=False)
-    payload = payload[:-1].rstrip() + ',\n    "iat": now,\n' + f'    "exp": now + {seconds},\n}}'
+    payload = _object_literal(payload_of(claims), "    ",
+                              extra=('"iat": now', f'"exp": now + {seconds}'))
     return (
         "# pip install PyJWT\n"
         "import os\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -122,7 +123,7 @@ def generate() -> ResponseReturnValue:
         form.place_errors(error.errors)
         return render_template("console/generate.html", form=form, keys=keys), 400
     except KeyringError as error:
-        form.key.errors.append(str(error))  # type: ignore[attr-defined]
+        form.key.errors.append(str(error))
         return render_template("console/generate.html", form=form, keys=keys), 503
     return _result(minted, key, format_lifetime(parse_lifetime(asked)))
 
@@ -217,7 +218,7 @@ def history_page() -> ResponseReturnValue:
     page_number = max(request.args.get("page", 1, type=int) or 1, 1)
     page = db.paginate(history.filtered(visible, filters), page=page_number,
                        per_page=history.PER_PAGE, error_out=False)
-    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(number: int) -> str:
         return url_for("console.history", page=number, **kept)
