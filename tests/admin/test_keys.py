@@ -74,6 +74,7 @@ def test_the_stored_column_holds_no_plaintext(app, admin_client):
 def test_keys_json_masks_the_secret(admin_client, stored_key):
     response = admin_client.get("/admin/keys?format=json")
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.get_json() == {"keys": [{
         "label": "production", "apikey": "prod-api-key", "secret": "…beef",
         "maxLifetime": "1d", "allowedPermissions": ["allow_join", "ask_join", "allow_mod"],

@@ -79,7 +79,9 @@ def _policy_details(key: Any) -> dict[str, Any]:
 def keys() -> ResponseReturnValue:
     stored = keyring.all_keys()
     if request.args.get("format") == "json":
-        return jsonify({"keys": [keyring.describe(key) for key in stored]})
+        response = jsonify({"keys": [keyring.describe(key) for key in stored]})
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return render_template("admin/keys.html", keys=stored, action_form=ActionForm(),
                            describe=keyring.describe)
 
