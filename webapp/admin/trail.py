@@ -47,7 +47,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def events_query(chosen: AuditFilter) -> Select[tuple[AuditEvent]]:
+def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
     """The events matching ``chosen``, newest first."""
     query = select(AuditEvent)
     if chosen.actor:
@@ -89,8 +89,7 @@ def csv_lines(chosen: AuditFilter, batch: int = 500) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue()
-    events = db.session.execute(events_query(chosen).execution_options(yield_per=batch))
-    for event in events.scalars():
+    for event in db.session.scalars(events_query(chosen).execution_options(yield_per=batch)):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(_row(event))

@@ -49,13 +49,18 @@ admin_only = roles_required("admin")
 AUDIT_PAGE_SIZE = 50
 
 
-def _refused(action: str, form: FlaskForm, template: str, *, target: str | None = None,
-             reason: str | None = None, **context: Any) -> ResponseReturnValue:
-    """Audit a refused change (field names and our own message, never typed values); 400."""
-    details: dict[str, Any] = {"fields": sorted(form.errors)}
+def _refusal(form: FlaskForm, reason: str | None) -> dict[str, Any]:
+    # Field names and our own message only: what was typed may be a misplaced secret.
+    details: dict[str, Any] = {"fields": sorted(name for name in form.errors if name)}
     if reason:
         details["reason"] = reason
-    audit.record(action, outcome="refused", target=target, details=details)
+    return details
+
+
+def _refused(action: str, form: FlaskForm, template: str, *, target: str | None = None,
+             reason: str | None = None, **context: Any) -> ResponseReturnValue:
+    """Audit a refused change and answer 400 with the form and its errors."""
+    audit.record(action, outcome="refused", target=target, details=_refusal(form, reason))
     return render_template(template, form=form, **context), 400
 
 
@@ -69,7 +74,7 @@ def _show_once(template: str, **context: Any) -> Response:
 
 # VideoSDK keys ---------------------------------------------------------------------------------
 
-def _policy_details(key: Any) -> dict[str, Any]:
+def _policy_details(key: VideoSDKKey) -> dict[str, Any]:
     return {"maxLifetime": format_lifetime(key.max_lifetime),
             "permissions": list(key.allowed_permissions), "roles": list(key.allowed_roles)}
 
@@ -119,7 +124,7 @@ def edit_key(key_id: int) -> ResponseReturnValue:
     form = EditKeyForm(data={"max_lifetime": format_lifetime(key.max_lifetime),
                              "permissions": key.allowed_permissions,
                              "roles": key.allowed_roles})
-    context = {"key": key, "action_form": ActionForm()}
+    context: dict[str, Any] = {"key": key, "action_form": ActionForm()}
     if form.validate_on_submit():
         before = _policy_details(key)
         try:
@@ -216,18 +221,19 @@ def new_user() -> ResponseReturnValue:
     return render_template("admin/user_new.html", form=form)
 
 
-def _user_page(user: User, status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
-    context: dict[str, Any] = {
-        "person": user,
-        "role_form": forms.get("role_form") or RoleForm(formdata=None, role=user.role),
-        "password_form": forms.get("password_form") or ResetPasswordForm(formdata=None),
-        "action_form": ActionForm(formdata=None),
-        "sessions": db.session.execute(
-            select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
-        ).scalar_one(),
-        "error": forms.get("error"),
-    }
-    return render_template("admin/user.html", **context), status
+def _user_page(user: User, status: int = 200, *, error: str | None = None,
+               role_form: RoleForm | None = None,
+               password_form: ResetPasswordForm | None = None) -> ResponseReturnValue:
+    """A person's page with its three forms (one of them, refused, carrying its errors)."""
+    sessions = db.session.execute(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    ).scalar_one()
+    return render_template(
+        "admin/user.html", person=user, sessions=sessions, error=error,
+        role_form=role_form or RoleForm(formdata=None, role=user.role),
+        password_form=password_form or ResetPasswordForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+    ), status
 
 
 @bp.route("/users/<int:user_id>")
@@ -238,10 +244,8 @@ def user(user_id: int) -> ResponseReturnValue:
 
 def _refused_on_user_page(action: str, person: User, form: FlaskForm, reason: str | None = None,
                           **forms: Any) -> ResponseReturnValue:
-    details: dict[str, Any] = {"fields": sorted(form.errors)}
-    if reason:
-        details["reason"] = reason
-    audit.record(action, outcome="refused", target=person.email, details=details)
+    """Audit a refused change to a person and show their page again, 400."""
+    audit.record(action, outcome="refused", target=person.email, details=_refusal(form, reason))
     return _user_page(person, 400, error=reason, **forms)
 
 
