@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test venv dev-venv setup lint typecheck bench clean
+.PHONY: run test venv dev-venv setup lint typecheck fuzz bench clean
 
 # The stamp files make `make run` cheap the second time and redo the install
 # when pyproject.toml changes.
@@ -37,10 +37,16 @@ test: dev-venv
 lint: dev-venv
 	$(BIN)/ruff check webapp tests bench fuzz wsgi.py
 	$(BIN)/mypy
+	$(BIN)/bandit --quiet -r webapp --severity-level medium --confidence-level medium
+
+# Feeds the diagnosis engine for a bounded time; any uncaught exception fails.
+fuzz: dev-venv
+	$(BIN)/python fuzz/fuzz_diagnose.py -max_total_time=$(or $(FUZZ_SECONDS),60) -rss_limit_mb=2048
 
 typecheck: lint
 
 bench: dev-venv
+	$(BIN)/python bench/diagnosis.py
 	$(BIN)/python bench/run.py
 
 clean:

@@ -17,4 +17,8 @@ errorlog = "-"
 # The path only, never the query string: nothing secret may ride in it, but a
 # careless client could still put a token there.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# gunicorn's control socket is one fixed path per user: several instances on
+# one machine (two apps, the benchmark) would fight over it, and nothing here
+# uses it.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -96,7 +96,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from . import keyring, passwords
-    from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from .extensions import bootstrap, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
@@ -109,22 +109,46 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = None
     csrf.init_app(app)
     bootstrap.init_app(app)
-    limiter.init_app(app)
+    _init_rate_limits(app)
     passwords.init_app(app)
     keyring.init_app(app)
+    from .api import cors
     from .auth import sessions  # noqa: F401  registers the user loader
+
+    cors.init_app(app)
+
+
+def _init_rate_limits(app: Flask) -> None:
+    """Bind Flask-Limiter and register the probe /readyz asks whether its storage answers."""
+    from .extensions import limiter
+
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
+        # A Redis that stopped answering must not hang requests or /readyz for long.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 2, "socket_timeout": 2})
+    limiter.init_app(app)
+    storage = limiter.storage  # this app's own storage, even when tests build several apps
+    app.extensions["ratelimit_probe"] = lambda: bool(storage.check())
 
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .api import dropin as dropin_bp
     from .auth import bp as auth_bp
     from .console import bp as console_bp
+    from .extensions import csrf
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(admin_bp)
+    # Bearer keys, never cookies, authenticate the API: there is no session to forge.
+    csrf.exempt(api_bp)
+    csrf.exempt(dropin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(dropin_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+    if request_ctx.url_adapter is None:
+        # An untrusted Host header: no URL can be built, so no page either.
+        return f"{status} {error.name}\n", status
     template = f"errors/{status}.html" if status in (400, 403, 404, 405, 413, 429) else None
     body = render_template(template or "errors/generic.html", status=status, name=error.name)
     return body, status

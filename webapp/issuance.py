@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .extensions import db
@@ -72,37 +73,49 @@ def issue(
     else:
         issuer, actor_kind = "cli", "cli"
     claims = minted.claims
-    db.session.add(
-        IssuedToken(
-            fingerprint=minted.fingerprint,
-            key_id=key.id,
-            key_label=key.label,
-            apikey=key.apikey,
-            claims=claims,
-            room_id=_str_or_none(claims.get("roomId")),
-            participant_id=_str_or_none(claims.get("participantId")),
-            issued_at=minted.issued_at,
-            expires_at=minted.expires_at,
-            user_id=user.id if user is not None else None,
-            client_id=client.id if client is not None else None,
-            issuer=issuer,
+    record = IssuedToken(
+        fingerprint=minted.fingerprint,
+        key_id=key.id,
+        key_label=key.label,
+        apikey=key.apikey,
+        claims=claims,
+        room_id=_str_or_none(claims.get("roomId")),
+        participant_id=_str_or_none(claims.get("participantId")),
+        issued_at=minted.issued_at,
+        expires_at=minted.expires_at,
+        user_id=user.id if user is not None else None,
+        client_id=client.id if client is not None else None,
+        issuer=issuer,
+    )
+
+    def audit_it() -> None:
+        audit.record(
+            "token.minted",
+            actor=issuer if actor_kind != "person" else None,
+            actor_kind=actor_kind,
+            target=key.label,
+            details={
+                "via": via,
+                "key": key.label,
+                "claims": claims,
+                "fingerprint": minted.fingerprint,
+                "expiresAt": minted.as_dict()["expiresAt"],
+            },
+            commit=False,
         )
-    )
-    audit.record(
-        "token.minted",
-        actor=issuer if actor_kind != "person" else None,
-        actor_kind=actor_kind,
-        target=key.label,
-        details={
-            "via": via,
-            "key": key.label,
-            "claims": claims,
-            "fingerprint": minted.fingerprint,
-            "expiresAt": minted.as_dict()["expiresAt"],
-        },
-        commit=False,
-    )
-    db.session.commit()
+
+    # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
+    # recorded once, and every mint of it is audited.
+    if lookup(minted.fingerprint) is None:
+        db.session.add(record)
+    audit_it()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request recorded this very token between our look-up and our commit.
+        db.session.rollback()
+        audit_it()
+        db.session.commit()
     return minted
 
 
@@ -137,7 +150,7 @@ def lookup(fingerprint: str) -> Issuance | None:
     if row is None:
         return None
     return Issuance(
-        issuer=row.issuer,
+        issuer=row.client.name if row.client is not None else row.issuer,
         issuer_kind="client" if row.client_id is not None else "person",
         issued_at=row.issued_at,
         key_label=row.key_label,

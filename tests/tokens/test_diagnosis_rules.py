@@ -67,8 +67,10 @@ def test_alg_not_hs256_means_no_signature_check() -> None:
     assert codes(raw) == {"alg_not_hs256"}
 
 
-def test_truncated_means_no_signature_check() -> None:
-    raw = token(secret=SECRET_B)[:-1]
+@pytest.mark.parametrize("cut", [1, 2, 3, 4, 5, 42])
+def test_truncated_means_no_signature_check(cut: int) -> None:
+    """A cut signature is `truncated` alone, even at a length base64 cannot have (41, 37)."""
+    raw = token(secret=SECRET_B)[:-cut]
     assert codes(raw) == {"truncated"}
 
 
@@ -396,3 +398,19 @@ def test_times_are_the_usable_claims() -> None:
 
 def test_stored_keys_are_never_repr_secrets() -> None:
     assert SECRET_A not in repr(KEY_A) and SECRET_B not in repr([KEY_B])
+
+
+@pytest.mark.parametrize(
+    "raw", ["\ud800", "\ud800.\udc00.x", "eyJ\udfff.eyJ.abc", f"Bearer \ud800{token()}"]
+)
+def test_lone_surrogates_in_the_paste(raw: str) -> None:
+    diagnosis = diagnose(raw, keys=KEYS, at=NOW)
+    assert diagnosis.verdict is Verdict.INVALID
+    json.dumps(diagnosis.as_dict(), allow_nan=False).encode("utf-8")
+    diagnosis.report().encode("utf-8")
+    assert len(diagnosis.fingerprint) == 64
+
+
+def test_an_empty_one_off_secret_is_not_given() -> None:
+    diagnosis = diagnose(token(), keys=KEYS, at=NOW, secret="")
+    assert (diagnosis.verdict, diagnosis.key_label) == (Verdict.VALID, "default")

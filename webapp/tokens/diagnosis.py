@@ -15,7 +15,15 @@ from types import MappingProxyType
 
 from .humanize import as_utc, describe_expiry, duration, iso_utc, relative
 from .lifetimes import format_lifetime
-from .reading import Overflow, clean_paste, decode_segment, json_safe, parse_object, show
+from .reading import (
+    Overflow,
+    alphabet_problem,
+    clean_paste,
+    decode_segment,
+    json_safe_object,
+    parse_object,
+    show,
+)
 from .signing import SIGNATURE_LENGTH, fingerprint, signature_matches
 from .vocabulary import (
     CONFLICTS_WITH_ASK_JOIN,
@@ -379,8 +387,8 @@ def diagnose(
     """Every reason VideoSDK would refuse `raw` at `at` (default now), per SPEC 3; never raises.
 
     `secret` is a one-off secret that stands in for the stored one of the token's apikey; it is
-    used for this check only and appears in no output. An empty room, participant or use is
-    taken as not given. A `use` other than join/api raises ValueError (a caller's mistake).
+    used for this check only and appears in no output. An empty secret, room, participant or
+    use is taken as not given. A `use` other than join/api raises ValueError (a caller's mistake).
     """
     checked_at = as_utc(at) if at is not None else datetime.now(UTC)
     use_ = _normalise_use(use)
@@ -426,7 +434,7 @@ def diagnose(
         keys=keys,
         found=found,
         checked_at=checked_at,
-        secret=secret,
+        secret=secret or None,
     )
     engine.run(room_id=room_id or None, participant_id=participant_id or None, use=use_)
     issuance = lookup(token_fingerprint) if lookup is not None else None
@@ -507,8 +515,10 @@ class _Engine:
             problems.append(f"the payload {parsed}")
         else:
             claims = parsed
-        signature_problem = decode_segment(signature_seg)
-        if isinstance(signature_problem, str):
+        # Only the alphabet counts for the signature: node's jws reads any base64url text as a
+        # signature (a wrong length is then a mismatch, or `truncated` when short).
+        signature_problem = alphabet_problem(signature_seg)
+        if signature_problem is not None:
             problems.append(f"the signature {signature_problem}")
         if problems:
             self.found.add(
@@ -518,8 +528,8 @@ class _Engine:
                 "parts (letters, digits, '-' and '_') joined by dots, each of the first two a "
                 "JSON object.",
             )
-        self.header_echo = json_safe(header) if header is not None else None  # type: ignore[assignment]
-        self.claims_echo = json_safe(claims) if claims is not None else None  # type: ignore[assignment]
+        self.header_echo = json_safe_object(header) if header is not None else None
+        self.claims_echo = json_safe_object(claims) if claims is not None else None
 
         checkable = header is not None
         if len(signature_seg) < SIGNATURE_LENGTH:
@@ -537,7 +547,7 @@ class _Engine:
 
         apikey = claims.get("apikey") if claims is not None else None
         named = [k for k in self.keys if isinstance(apikey, str) and apikey and k.apikey == apikey]
-        signer = self._signature(checkable, claims, apikey, named)
+        signer = self._signature(checkable, apikey, named)
         self._key_flags(signer, named)
         if claims is None:
             return
@@ -571,13 +581,7 @@ class _Engine:
 
     # -- signature and keys ---------------------------------------------------------------
 
-    def _signature(
-        self,
-        checkable: bool,
-        claims: Mapping[str, object] | None,
-        apikey: object,
-        named: list[KnownKey],
-    ) -> KnownKey | None:
+    def _signature(self, checkable: bool, apikey: object, named: list[KnownKey]) -> KnownKey | None:
         """Check the signature; return the stored key whose secret made it, if one did."""
         unknown = isinstance(apikey, str) and bool(apikey) and not named
         if not checkable:

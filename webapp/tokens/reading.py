@@ -104,14 +104,22 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def decode_segment(segment: str) -> bytes | str:
-    """The bytes of an unpadded base64url segment, or a plain-words reason it is not one."""
+def alphabet_problem(segment: str) -> str | None:
+    """Why `segment` is not written in unpadded base64url, or None when it is."""
     if "=" in segment:
         return "ends in '=' padding, which JWT parts never carry"
     if not _BASE64URL.fullmatch(segment):
         if "+" in segment or "/" in segment:
             return "uses '+' or '/': that is standard base64, not the base64url of JWTs"
         return "contains characters that base64url does not use"
+    return None
+
+
+def decode_segment(segment: str) -> bytes | str:
+    """The bytes of an unpadded base64url segment, or a plain-words reason it is not one."""
+    problem = alphabet_problem(segment)
+    if problem is not None:
+        return problem
     if len(segment) % 4 == 1:
         return "has a length that no base64url text can have: it was cut or changed"
     try:
@@ -185,6 +193,11 @@ def json_safe(value: object, depth: int = 0) -> object:
             return "(nested too deeply to show)"
         return [json_safe(v, depth + 1) for v in value]
     return value
+
+
+def json_safe_object(value: dict[str, object]) -> dict[str, object]:
+    """json_safe() for a decoded header or payload, keeping its type."""
+    return {_escape_text(str(k)): json_safe(v, 1) for k, v in value.items()}
 
 
 def show(value: object) -> str:

@@ -1,0 +1,180 @@
+"""The benchmark of SPEC 8: the real mint endpoint against a bare Flask + PyJWT baseline.
+
+Both run under the same gunicorn settings on loopback, on SQLite, one after
+the other; wrk loads each for a bounded time with the same body. Only 2xx
+answers count. Prints throughput, p50/p99 latency and the ratio.
+
+    make bench                      # defaults below
+    BENCH_SECONDS=20 BENCH_CONNECTIONS=16 .venv/bin/python bench/run.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str((os.cpu_count() or 1) * 2)))
+SECRET = "b" * 64
+APIKEY = "bench-api-key"
+BODY = {"permissions": ["allow_join"], "roomId": "bench-room"}
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests_2xx: int
+    non_2xx: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def throughput(self) -> float:
+        return self.requests_2xx / self.seconds
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_database(env: dict[str, str]) -> str:
+    """Migrate a fresh SQLite database, store the key and a client above the load; its key."""
+    script = (
+        "from webapp import create_app\n"
+        "from webapp.extensions import db\n"
+        "from webapp import keyring, clients\n"
+        "from flask_migrate import upgrade\n"
+        "import pathlib\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    upgrade(directory=str(pathlib.Path('webapp/migrations')))\n"
+        f"    key = keyring.add_key('bench', {APIKEY!r}, {SECRET!r})\n"
+        "    client, plaintext = clients.create_client('bench', ['tokens:mint'],\n"
+        "        key_labels=['bench'], rate_limit='100000000/minute')\n"
+        "    db.session.commit()\n"
+        "    print(plaintext)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def serve(target: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start gunicorn with the repository's settings, quiet access log."""
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--access-logfile", "/dev/null",
+        target,
+    ]
+    handle = log.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):  # noqa: S310
+                return process
+        except URLError as error:
+            if getattr(error, "code", None) == 404:  # the bare app has no /healthz
+                return process
+            time.sleep(0.2)
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"{target} did not start; see {log}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def load(name: str, port: int, script: Path) -> Result:
+    """Warm up, then run wrk for SECONDS; parse its report."""
+    url = f"http://127.0.0.1:{port}/api/v1/tokens"
+    base = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-s", str(script)]
+    subprocess.run([*base, "-d", f"{WARMUP}s", url], check=True, capture_output=True)
+    out = subprocess.run([*base, "-d", f"{SECONDS}s", "--latency", url], check=True,
+                         capture_output=True, text=True).stdout
+    total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))  # type: ignore[union-attr]
+    match = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
+    duration = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(2)]  # type: ignore[union-attr]
+    non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return Result(name, total - non_2xx, non_2xx, duration, p50, p99)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="token-console-bench-") as tmp:
+        workdir = Path(tmp)
+        env = {
+            **os.environ,
+            "TOKEN_CONSOLE_INSTANCE_PATH": str(workdir / "instance"),
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+            "SECRET_KEY": "bench-" + "k" * 40,
+            "ENCRYPTION_KEYS": "6rbsJxXo0IY4pW2V3bAHzZKZpR6qXKp6BSWWsRt4z1Q=",
+            "LOG_LEVEL": "WARNING",
+            "BENCH_SECRET": SECRET,
+            "BENCH_APIKEY": APIKEY,
+        }
+        client_key = prepare_database(env)
+        script = workdir / "mint.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = '{json.dumps(BODY)}'\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {client_key}"\n'
+        )
+        results = []
+        for name, target in (("bare Flask + PyJWT", "bench.bare:app"),
+                             ("Token Console mint", "wsgi:app")):
+            port = free_port()
+            process = serve(target, port, env, workdir / f"{target.split(':')[0]}.log")
+            try:
+                results.append(load(name, port, script))
+            finally:
+                stop(process)
+    bare, real = results
+    print(f"machine: {os.cpu_count()} cores; gunicorn {WORKERS} sync workers; wrk {THREADS} "
+          f"threads, {CONNECTIONS} connections, {SECONDS} s after {WARMUP} s warm-up")
+    print(f"{'endpoint':<22}{'2xx/s':>10}{'non-2xx':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    for result in results:
+        print(f"{result.name:<22}{result.throughput:>10.0f}{result.non_2xx:>9}"
+              f"{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}")
+    ratio = real.throughput / bare.throughput if bare.throughput else 0.0
+    print(f"ratio (mint / bare): {ratio:.2f}  (bar: >= 0.80; p99 bar: < 25 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

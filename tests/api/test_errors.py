@@ -1,0 +1,57 @@
+"""Unknown routes, wrong methods and oversized bodies under /api/ answer problem+json."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/v1/", "/api/v1/nothing", "/api/v2/tokens",
+                                  "/api/v1/tokens/", "/api/v1/tokens/inspect/extra"])
+def test_unknown_api_routes_are_404_problems(api, caller, path):
+    response = api.get(path, headers=caller.headers)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == "not_found" and body["status"] == 404
+    assert set(body) == {"type", "title", "status", "detail", "code"}
+    assert body["type"].endswith("/not_found")
+
+
+def test_unknown_console_routes_stay_html(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("GET", "/api/v1/tokens", {"POST", "OPTIONS"}),
+    ("PUT", "/api/v1/tokens", {"POST", "OPTIONS"}),
+    ("DELETE", "/api/v1/tokens/inspect", {"POST", "OPTIONS"}),
+    ("GET", "/api/v1/tokens/introspect", {"POST", "OPTIONS"}),
+    ("POST", "/api/v1/openapi.json", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_wrong_methods_are_405_problems_with_allow(api, caller, method, path, allowed):
+    response = api.open(path, method=method, headers=caller.headers)
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(", ")) == allowed
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tokens", "/api/v1/tokens/inspect",
+                                  "/api/v1/tokens/introspect", "/get-token"])
+def test_bodies_over_64_kib_are_413_problems(api, caller, path):
+    body = b'{"token": "' + b"x" * (64 * 1024) + b'"}'
+    response = api.post(path, data=body, headers=caller.headers, content_type="application/json")
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "payload_too_large"
+
+
+def test_a_body_just_under_64_kib_is_read(api, caller):
+    body = b'{"token": "' + b"x" * (64 * 1024 - 20) + b'"}'
+    response = api.post("/api/v1/tokens/inspect", data=body, headers=caller.headers,
+                        content_type="application/json")
+    # Read, then refused for the token's size, not the body's.
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["token"]

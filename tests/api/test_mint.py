@@ -1,0 +1,283 @@
+"""POST /api/v1/tokens: the 201 shape, exact claims, key choice, validation and policy (SPEC 5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.api.conftest import MAIN_APIKEY, OTHER_APIKEY, OTHER_SECRET, header_of, payload_of
+from webapp.extensions import db
+from webapp.models import AuditEvent, IssuedToken
+
+ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def mint(api, caller, body, **kwargs):  # type: ignore[no-untyped-def]
+    return api.post("/api/v1/tokens", json=body, headers=caller.headers, **kwargs)
+
+
+def issued_count(app) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(IssuedToken))
+
+
+def test_mint_answers_201_with_exactly_the_spec_shape(api, caller):
+    before = int(datetime.now(UTC).timestamp())
+    response = mint(api, caller, {"permissions": ["allow_join"], "expiresIn": "10m"})
+    after = int(datetime.now(UTC).timestamp())
+    assert response.status_code == 201
+    assert response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert set(body) == {"token", "apikey", "claims", "issuedAt", "expiresAt", "expiresIn"}
+    assert body["apikey"] == MAIN_APIKEY
+    assert body["expiresIn"] == 600
+    assert ISO_Z.fullmatch(body["issuedAt"]) and ISO_Z.fullmatch(body["expiresAt"])
+    claims = payload_of(body["token"])
+    assert header_of(body["token"]) == {"alg": "HS256", "typ": "JWT"}
+    assert claims == body["claims"]
+    assert set(claims) == {"apikey", "permissions", "iat", "exp"}
+    assert claims["apikey"] == MAIN_APIKEY and claims["permissions"] == ["allow_join"]
+    assert before <= claims["iat"] <= after
+    assert claims["exp"] - claims["iat"] == 600
+    issued = datetime.fromtimestamp(claims["iat"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert body["issuedAt"] == issued
+
+
+def test_default_lifetime_is_one_hour(api, caller):
+    body = mint(api, caller, {"permissions": ["allow_join"]}).get_json()
+    assert body["expiresIn"] == 3600
+    assert body["claims"]["exp"] - body["claims"]["iat"] == 3600
+
+
+def test_room_participant_and_roles_bring_version_2(api, caller):
+    response = mint(api, caller, {"permissions": ["allow_join", "allow_mod"], "roomId": "abc-def",
+                                  "participantId": "p1", "roles": ["rtc"], "expiresIn": 120})
+    assert response.status_code == 201
+    claims = payload_of(response.get_json()["token"])
+    assert {k: v for k, v in claims.items() if k not in ("iat", "exp")} == {
+        "apikey": MAIN_APIKEY, "permissions": ["allow_join", "allow_mod"], "version": 2,
+        "roomId": "abc-def", "participantId": "p1", "roles": ["rtc"],
+    }
+    assert response.get_json()["expiresIn"] == 120
+
+
+def test_the_token_is_recorded_and_audited_without_the_token(app, api, caller):
+    token = mint(api, caller, {"permissions": ["allow_join"]}).get_json()["token"]
+    with app.app_context():
+        row = db.session.execute(select(IssuedToken)).scalar_one()
+        assert row.issuer == f"client {caller.name}" and row.client_id == caller.id
+        assert row.user_id is None and row.key_label == "main"
+        event = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "token.minted")).scalar_one()
+        assert (event.actor, event.actor_kind, event.outcome) == (
+            f"client {caller.name}", "client", "success")
+        assert event.details["via"] == "api"
+        assert token not in str(event.details) and token.split(".")[2] not in str(event.details)
+
+
+class TestKeyChoice:
+    def test_apikey_may_be_left_out_with_exactly_one_usable_key(self, api, caller):
+        assert mint(api, caller, {"permissions": ["allow_join"]}).status_code == 201
+
+    def test_apikey_is_needed_when_several_keys_are_usable(self, app, api, make_key, caller):
+        make_key("other", OTHER_APIKEY, OTHER_SECRET)
+        response = mint(api, caller, {"permissions": ["allow_join"]})
+        assert response.status_code == 422
+        assert response.mimetype == "application/problem+json"
+        body = response.get_json()
+        assert body["code"] == "validation_failed"
+        assert body["errors"] == {
+            "apikey": ["This client may sign with 2 keys: name one in apikey."]}
+        named = mint(api, caller, {"apikey": OTHER_APIKEY, "permissions": ["allow_join"]})
+        assert named.status_code == 201
+        assert payload_of(named.get_json()["token"])["apikey"] == OTHER_APIKEY
+        assert issued_count(app) == 1
+
+    def test_a_disabled_key_does_not_count(self, api, make_key, caller):
+        make_key("other", OTHER_APIKEY, OTHER_SECRET, disabled=True)
+        assert mint(api, caller, {"permissions": ["allow_join"]}).status_code == 201
+
+    def test_no_usable_key_is_422(self, api, make_caller):
+        lonely = make_caller("lonely")
+        response = mint(api, lonely, {"permissions": ["allow_join"]})
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {
+            "apikey": ["This client has no usable key: ask an admin to allow one."]}
+
+    @pytest.mark.parametrize("apikey", ["no-such-key", OTHER_APIKEY])
+    def test_a_key_not_allowed_to_the_client_is_403_forbidden(self, app, api, make_key,
+                                                              make_caller, apikey):
+        make_key()
+        make_key("other", OTHER_APIKEY, OTHER_SECRET)
+        limited = make_caller("limited", keys=("main",))
+        response = mint(api, limited, {"apikey": apikey, "permissions": ["allow_join"]})
+        assert response.status_code == 403
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["code"] == "forbidden"
+        assert issued_count(app) == 0
+        with app.app_context():
+            event = db.session.execute(select(AuditEvent)).scalar_one()
+            assert (event.action, event.outcome, event.actor) == (
+                "token.minted", "refused", "client limited")
+
+    def test_a_client_bound_to_one_key_may_omit_it_among_many(self, api, make_key, make_caller):
+        make_key()
+        make_key("other", OTHER_APIKEY, OTHER_SECRET)
+        bound = make_caller("bound", keys=("other",))
+        response = mint(api, bound, {"permissions": ["allow_join"]})
+        assert response.status_code == 201
+        assert response.get_json()["apikey"] == OTHER_APIKEY
+
+    def test_a_disabled_key_named_explicitly_is_forbidden(self, api, make_key, make_caller):
+        make_key()
+        make_key("other", OTHER_APIKEY, OTHER_SECRET, disabled=True)
+        response = mint(api, make_caller("c"), {"apikey": OTHER_APIKEY,
+                                                "permissions": ["allow_join"]})
+        assert response.status_code == 403
+        assert response.get_json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    ({}, {"permissions": ['permissions is required: a list such as ["allow_join"] or '
+                          '["ask_join"].']}),
+    ({"permissions": "allow_join"},
+     {"permissions": ["permissions must be a list of text values."]}),
+    ({"permissions": [1]}, {"permissions": ["permissions must be a list of text values."]}),
+    ({"permissions": ["allow_join"], "roles": "rtc"},
+     {"roles": ["roles must be a list of text values."]}),
+    ({"permissions": ["allow_join"], "roomId": 5}, {"roomId": ["roomId must be text."]}),
+    ({"permissions": ["allow_join"], "participantId": ["p"]},
+     {"participantId": ["participantId must be text."]}),
+    ({"permissions": ["allow_join"], "apikey": 7}, {"apikey": ["apikey must be text."]}),
+    ({"permissions": ["allow_join"], "expiresIn": True},
+     {"expiresIn": ["expiresIn must be a number of seconds or text such as '1h'."]}),
+    ({"permissions": ["allow_join"], "expiresIn": {"h": 1}},
+     {"expiresIn": ["expiresIn must be a number of seconds or text such as '1h'."]}),
+    ({"permissions": ["allow_join"], "admin": True},
+     {"admin": ["Unknown field. Use only apikey, permissions, roles, roomId, participantId, "
+                "expiresIn."]}),
+    ({"permissions": ["allow_join"], "version": 2},
+     {"version": ["Unknown field. version 2 is added when needed: leave it out."]}),
+])
+def test_shape_errors_are_422_with_errors_by_field(app, api, caller, body, errors):
+    response = mint(api, caller, body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["code"] == "validation_failed" and problem["status"] == 422
+    assert problem["errors"] == errors
+    assert issued_count(app) == 0
+
+
+@pytest.mark.parametrize(("body", "field", "words"), [
+    ({"permissions": []}, "permissions", "Give at least one permission"),
+    ({"permissions": ["allow_everything"]}, "permissions", "Unknown permission 'allow_everything'"),
+    ({"permissions": ["ask_join", "allow_mod"]}, "permissions", "ask_join cannot be combined"),
+    ({"permissions": ["allow_join"], "roles": ["admin"]}, "roles", "Unknown role 'admin'"),
+    ({"permissions": ["allow_join"], "participantId": "a b"}, "participantId", "whitespace"),
+    ({"permissions": ["allow_join"], "roomId": ""}, "roomId", "roomId is empty"),
+    ({"permissions": ["allow_join"], "expiresIn": "120"}, "expiresIn", "120 milliseconds"),
+    ({"permissions": ["allow_join"], "expiresIn": -5}, "expiresIn", "more than zero"),
+    ({"permissions": ["allow_join"], "expiresIn": "soon"}, "expiresIn", "is not a lifetime"),
+])
+def test_videosdk_rule_breaks_are_422_from_the_domain(app, api, caller, body, field, words):
+    response = mint(api, caller, body)
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["code"] == "validation_failed"
+    assert list(problem["errors"]) == [field]
+    assert words in " ".join(problem["errors"][field])
+    assert issued_count(app) == 0
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent)).scalar_one()
+        assert (event.outcome, event.actor_kind) == ("refused", "client")
+        assert field in event.details["reason"]
+
+
+@pytest.mark.parametrize("data", [b"not json", b"{", b"", b"permissions=allow_join",
+                                  b'{"permissions": [NaN]}', b"[" * 5000 + b"]" * 5000,
+                                  b"\xff\xfe{}"])
+def test_a_body_that_is_not_json_is_400(api, caller, data):
+    response = api.post("/api/v1/tokens", data=data, headers=caller.headers,
+                        content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "validation_failed"
+
+
+@pytest.mark.parametrize("data", [b"[]", b'["permissions"]', b'"allow_join"', b"3", b"null"])
+def test_json_that_is_not_an_object_is_422(api, caller, data):
+    response = api.post("/api/v1/tokens", data=data, headers=caller.headers,
+                        content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"body": ["The body must be a JSON object."]}
+
+
+class TestPolicy:
+    def refused(self, app, response, field):  # type: ignore[no-untyped-def]
+        assert response.status_code == 403
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert problem["code"] == "policy_violation"
+        assert list(problem["errors"]) == [field]
+        assert issued_count(app) == 0
+        return problem
+
+    def test_lifetime_above_the_key_maximum(self, app, api, make_key, make_caller):
+        make_key(max_lifetime="1h")
+        problem = self.refused(app, mint(api, make_caller(), {"permissions": ["allow_join"],
+                                                              "expiresIn": "2h"}), "expiresIn")
+        assert "beyond the maximum allowed here, 1h" in problem["errors"]["expiresIn"][0]
+
+    def test_lifetime_at_the_key_maximum_is_fine(self, api, make_key, make_caller):
+        make_key(max_lifetime="1h")
+        assert mint(api, make_caller(), {"permissions": ["allow_join"],
+                                         "expiresIn": "1h"}).status_code == 201
+
+    def test_lifetime_above_the_client_maximum(self, app, api, main_key, make_caller):
+        client = make_caller(max_lifetime="10m")
+        problem = self.refused(app, mint(api, client, {"permissions": ["allow_join"],
+                                                       "expiresIn": "11m"}), "expiresIn")
+        assert "10m" in problem["errors"]["expiresIn"][0]
+
+    def test_default_lifetime_above_a_key_maximum_is_refused_not_trimmed(
+            self, app, api, make_key, make_caller):
+        make_key(max_lifetime="30m")
+        self.refused(app, mint(api, make_caller(), {"permissions": ["allow_join"]}), "expiresIn")
+
+    def test_a_permission_the_key_does_not_allow(self, app, api, make_key, make_caller):
+        make_key(permissions=["allow_join", "ask_join"])
+        problem = self.refused(app, mint(api, make_caller(), {
+            "permissions": ["allow_join", "allow_mod"]}), "permissions")
+        assert "allow_mod" in problem["errors"]["permissions"][0]
+
+    def test_a_role_the_key_does_not_allow(self, app, api, make_key, make_caller):
+        make_key(roles=["rtc"])
+        self.refused(app, mint(api, make_caller(), {"permissions": ["allow_join"],
+                                                    "roles": ["crawler"]}), "roles")
+
+    def test_the_refusal_is_audited(self, app, api, make_key, make_caller):
+        make_key(roles=["rtc"])
+        mint(api, make_caller("strict"), {"permissions": ["allow_join"], "roles": ["crawler"]})
+        with app.app_context():
+            event = db.session.execute(select(AuditEvent)).scalar_one()
+            assert (event.action, event.outcome, event.actor, event.target) == (
+                "token.minted", "refused", "client strict", "main")
+
+
+def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
+        app, api, caller, monkeypatch):
+    moment = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    first = mint(api, caller, {"permissions": ["allow_join"]})
+    second = mint(api, caller, {"permissions": ["allow_join"]})
+    assert first.status_code == second.status_code == 201
+    assert first.get_json()["token"] == second.get_json()["token"]
+    assert issued_count(app) == 1
+    with app.app_context():
+        outcomes = db.session.execute(select(AuditEvent.outcome)).scalars().all()
+        assert outcomes == ["success", "success"]

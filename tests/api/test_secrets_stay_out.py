@@ -1,0 +1,43 @@
+"""No token, secret or client key reaches the audit trail or the app's log through the API."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import AuditEvent
+
+from .conftest import MAIN_SECRET
+
+
+def test_a_full_api_session_leaves_no_secret_behind(app, api, caller, caplog):
+    one_off = "0123456789abcdef" * 4
+    with caplog.at_level(logging.DEBUG):
+        token = api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                         headers=caller.headers).get_json()["token"]
+        dropin = api.get("/get-token?roomId=r1&peerId=p1", headers=caller.headers
+                         ).get_json()["token"]
+        api.post("/api/v1/tokens/inspect", json={"token": token, "secret": one_off},
+                 headers=caller.headers)
+        api.post("/api/v1/tokens/introspect", data={"token": dropin}, headers=caller.headers)
+        # Refusals too: a bad key, a policy refusal, an unparsable body.
+        api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                 headers={"Authorization": f"Bearer {caller.key[:-1]}x"})
+        api.post("/api/v1/tokens", json={"permissions": ["allow_join"], "expiresIn": "90d"},
+                 headers=caller.headers)
+        api.post("/api/v1/tokens/inspect", data=f'{{"token": "{token}", "secret": "{one_off}"',
+                 headers=caller.headers, content_type="application/json")
+    secrets = [token, dropin, token.split(".")[2], dropin.split(".")[2], one_off, MAIN_SECRET,
+               caller.key, caller.key[4:]]
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent)).scalars().all()
+        trail = " ".join(f"{e.actor} {e.target} {e.details}" for e in events)
+    assert {e.action for e in events} == {"token.minted", "token.inspected"}
+    assert len(events) == 5
+    for secret in secrets:
+        assert secret not in trail
+        assert secret not in caplog.text
+    for record in caplog.records:
+        assert "Bearer" not in record.getMessage()

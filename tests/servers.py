@@ -1,0 +1,91 @@
+"""Real gunicorn processes on loopback for multi-worker and multi-instance tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Gunicorn:
+    """``gunicorn wsgi:app`` with the repository's config, its logs captured to files."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, workers: int = 3,
+                 name: str = "app") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.access_log = log_dir / f"{name}-access.log"
+        self.error_log = log_dir / f"{name}-error.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> Gunicorn:
+        command = [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
+                   "--workers", str(self.workers), "--access-logfile", str(self.access_log),
+                   "--error-logfile", str(self.error_log), "--capture-output", "wsgi:app"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.error_log.read_text()[-2000:]}")
+            try:
+                with urlopen(self.url + "/healthz", timeout=1):  # noqa: S310 - loopback only
+                    return self
+            except (URLError, OSError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer /healthz in time")
+
+    def signal(self, signum: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def logs(self) -> str:
+        """Everything gunicorn and the app wrote."""
+        return "".join(path.read_text(errors="replace") for path in
+                       (self.access_log, self.error_log) if path.exists())
+
+    def __enter__(self) -> Gunicorn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_cli(env: dict[str, str], *args: str,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``flask --app webapp ARGS`` in a subprocess with ``env``."""
+    return subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "webapp", *args],
+                          cwd=ROOT, env={**os.environ, **env}, input=stdin, text=True,
+                          capture_output=True, timeout=120, check=False)
+
+
+__all__ = ["Gunicorn", "free_port", "run_cli", "signal"]

@@ -1,0 +1,217 @@
+"""Reading and checking request bodies: plain functions that either return values or raise.
+
+Every refusal names the field and says what to send instead; nothing here echoes a token
+or a secret back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, request
+
+from ..tokens import MintRequest, Use
+from .problems import not_json, validation_failed
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+MINT_FIELDS = ("apikey", "permissions", "roles", "roomId", "participantId", "expiresIn")
+INSPECT_FIELDS = ("token", "roomId", "participantId", "use", "at", "secret")
+
+Errors = dict[str, list[str]]
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes) -> Any:
+    """The JSON value of a body; raises the 400 problem when it is not strict JSON."""
+    if not data.strip():
+        raise not_json("The body is empty: send a JSON object.")
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        # ValueError covers bad syntax, bad UTF-8, NaN and Infinity; RecursionError deep nesting.
+        raise not_json("The body is not JSON: send a JSON object.") from error
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object (400 when not JSON, 422 when JSON but not an object)."""
+    value = parse_json(request.get_data(cache=True))
+    if not isinstance(value, dict):
+        raise validation_failed({"body": ["The body must be a JSON object."]})
+    return value
+
+
+def form_or_json() -> dict[str, Any]:
+    """The body's fields from a form or a JSON object; an empty body has no fields."""
+    if request.mimetype in FORM_TYPES:
+        return {name: request.form.get(name) for name in request.form}
+    data = request.get_data(cache=True)
+    if not data.strip():
+        return {}
+    value = parse_json(data)
+    if not isinstance(value, dict):
+        raise validation_failed({"body": ["The body must be a JSON object or a form."]})
+    return value
+
+
+def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...], errors: Errors) -> None:
+    for name in body:
+        if name not in allowed:
+            hint = (" version 2 is added when needed: leave it out." if name == "version"
+                    else f" Use only {', '.join(allowed)}.")
+            errors.setdefault(str(name), []).append(f"Unknown field.{hint}")
+
+
+def _optional_text(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.setdefault(name, []).append(f"{name} must be text.")
+        return None
+    return value
+
+
+def _text_list(body: Mapping[str, Any], name: str, errors: Errors) -> list[str] | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors.setdefault(name, []).append(f"{name} must be a list of text values.")
+        return None
+    return value
+
+
+def token_too_long(token: str) -> str | None:
+    """Why the token is refused for its size, or None when it is within MAX_TOKEN_LENGTH."""
+    limit = int(current_app.config["MAX_TOKEN_LENGTH"])
+    if len(token.encode("utf-8")) > limit:
+        return f"The token is longer than {limit} bytes: no VideoSDK token is that long."
+    return None
+
+
+def read_token(body: Mapping[str, Any], errors: Errors) -> str:
+    """The required `token` field, within MAX_TOKEN_LENGTH."""
+    value = body.get("token")
+    if value is None:
+        errors.setdefault("token", []).append("token is required.")
+        return ""
+    if not isinstance(value, str):
+        errors.setdefault("token", []).append("token must be text.")
+        return ""
+    if not value.strip():
+        errors.setdefault("token", []).append("token is empty: paste the token to check.")
+        return ""
+    too_long = token_too_long(value)
+    if too_long:
+        errors.setdefault("token", []).append(too_long)
+    return value
+
+
+@dataclass(frozen=True)
+class MintFields:
+    """A mint request as the API received it: the key asked for (if any) and the token asked."""
+
+    apikey: str | None
+    request: MintRequest
+
+
+def mint_fields(body: Mapping[str, Any]) -> MintFields:
+    """Check the shape of a POST /api/v1/tokens body; the domain checks the values."""
+    errors: Errors = {}
+    _unknown(body, MINT_FIELDS, errors)
+    apikey = _optional_text(body, "apikey", errors)
+    permissions = _text_list(body, "permissions", errors)
+    if "permissions" not in errors and permissions is None:
+        errors["permissions"] = [
+            "permissions is required: a list such as [\"allow_join\"] or [\"ask_join\"]."
+        ]
+    roles = _text_list(body, "roles", errors)
+    room_id = _optional_text(body, "roomId", errors)
+    participant_id = _optional_text(body, "participantId", errors)
+    expires_in = body.get("expiresIn")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | str | None):
+        errors.setdefault("expiresIn", []).append(
+            "expiresIn must be a number of seconds or text such as '1h'."
+        )
+    if errors:
+        raise validation_failed(errors)
+    return MintFields(
+        apikey=apikey,
+        request=MintRequest(
+            permissions=tuple(permissions or ()),
+            roles=tuple(roles) if roles is not None else None,
+            room_id=room_id,
+            participant_id=participant_id,
+            expires_in=expires_in,
+        ),
+    )
+
+
+def parse_moment(value: object) -> datetime:
+    """An ISO 8601 moment as aware UTC (naive means UTC); raises ValueError with the reason."""
+    if not isinstance(value, str):
+        raise ValueError("at must be an ISO 8601 date and time, such as 2025-01-31T09:30:00Z.")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ValueError(
+            "at is not an ISO 8601 date and time: write it as 2025-01-31T09:30:00Z."
+        ) from error
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("at is outside the calendar once moved to UTC.") from error
+
+
+@dataclass(frozen=True)
+class InspectFields:
+    """A POST /api/v1/tokens/inspect body, checked."""
+
+    token: str
+    room_id: str | None
+    participant_id: str | None
+    use: str | None
+    at: datetime | None
+    secret: str | None = None
+
+    def __repr__(self) -> str:  # the token and the secret stay out of any log or traceback
+        return f"InspectFields(use={self.use!r}, at={self.at!r})"
+
+
+def inspect_fields(body: Mapping[str, Any]) -> InspectFields:
+    """Check a POST /api/v1/tokens/inspect body."""
+    errors: Errors = {}
+    _unknown(body, INSPECT_FIELDS, errors)
+    token = read_token(body, errors)
+    room_id = _optional_text(body, "roomId", errors)
+    participant_id = _optional_text(body, "participantId", errors)
+    use = _optional_text(body, "use", errors)
+    if use is not None and use not in {u.value for u in Use}:
+        errors.setdefault("use", []).append("use must be join or api.")
+    at: datetime | None = None
+    if body.get("at") is not None:
+        try:
+            at = parse_moment(body["at"])
+        except ValueError as error:
+            errors.setdefault("at", []).append(str(error))
+    secret = _optional_text(body, "secret", errors)
+    if errors:
+        raise validation_failed(errors)
+    return InspectFields(
+        token=token,
+        room_id=room_id or None,
+        participant_id=participant_id or None,
+        use=use,
+        at=at,
+        secret=secret or None,
+    )

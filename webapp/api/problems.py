@@ -1,0 +1,65 @@
+"""Refusals the API raises from anywhere in a request, answered as problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from flask import Response
+
+from ..errors import problem
+
+
+class ApiProblem(Exception):
+    """An answer other than success, with the SPEC 5 machine code and any extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = {field: list(msgs) for field, msgs in (errors or {}).items()}
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        """The problem+json answer."""
+        extra: dict[str, object] = {"errors": self.errors} if self.errors else {}
+        answer = problem(self.status, self.code, self.title, self.detail, **extra)
+        answer.headers.update(self.headers)
+        return answer
+
+
+def validation_failed(errors: Mapping[str, Sequence[str]], detail: str | None = None) -> ApiProblem:
+    """422: a field is missing, of the wrong type, unknown, or breaks a VideoSDK rule."""
+    return ApiProblem(
+        422, "validation_failed", "Validation failed",
+        detail or "The request has invalid fields: see errors.", errors=errors,
+    )
+
+
+def not_json(detail: str) -> ApiProblem:
+    """400: the body cannot be read at all."""
+    return ApiProblem(400, "validation_failed", "Bad request", detail)
+
+
+def forbidden(detail: str, headers: Mapping[str, str] | None = None) -> ApiProblem:
+    """403: the client lacks the scope or the key it asked for."""
+    return ApiProblem(403, "forbidden", "Forbidden", detail, headers=headers)
+
+
+def policy_violation(errors: Mapping[str, Sequence[str]]) -> ApiProblem:
+    """403: VideoSDK would allow it, but a key's or the client's policy does not."""
+    return ApiProblem(
+        403, "policy_violation", "Policy violation",
+        "The request goes beyond the policy of the key or of this client: see errors.",
+        errors=errors,
+    )
