@@ -28,11 +28,8 @@ from ..extensions import db
 from ..models import ApiClient, VideoSDKKey
 from ..tokens import LifetimeError, Permission, Role, parse_lifetime
 
-ROLE_CHOICES = [
-    SelectChoice("developer", "Developer: mints tokens, inspects, sees own history"),
-    SelectChoice("support", "Support: inspects tokens only"),
-    SelectChoice("admin", "Admin: everything, including this page"),
-]
+ROLE_CHOICES = [SelectChoice("developer", "Developer"), SelectChoice("support", "Support"),
+                SelectChoice("admin", "Admin")]
 
 PERMISSION_CHOICES = [p.value for p in Permission]
 ROLE_CLAIM_CHOICES = [r.value for r in Role]
