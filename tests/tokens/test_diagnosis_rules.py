@@ -256,10 +256,23 @@ def test_one_off_secret_verifies_a_key_not_stored() -> None:
 
 
 def test_one_off_secret_stands_in_for_the_stored_one() -> None:
-    # Signed with A's stored secret, but the secret given is another: that is what is checked.
+    # Signed with A's stored secret, but the secret given is another: that is what is checked,
+    # and since A is the token's own key, the one-off secret is wrong, not the key.
     diagnosis = diagnose(token(), keys=[KEY_A], at=NOW, secret=SECRET_STRANGER)
+    assert diagnosis.codes == ("bad_signature",)
+    assert diagnosis.verdict is Verdict.INVALID
+    assert (diagnosis.signature_status, diagnosis.key_label) == ("mismatch", None)
+    message = diagnosis.reasons[0].message
+    assert "one-off secret" in message
+    assert f"stored secret of key '{KEY_A.label}'" in message
+    assert "put apikey" not in diagnosis.reasons[0].fix
+
+
+def test_a_failed_one_off_secret_names_a_different_stored_key_that_signed() -> None:
+    # The token claims A's apikey but was signed with B's secret; the one-off secret fails.
+    diagnosis = diagnose(token(secret=SECRET_B), keys=KEYS, at=NOW, secret=SECRET_STRANGER)
     assert diagnosis.codes == ("signed_with_other_key",)
-    assert "one-off secret" in diagnosis.reasons[0].message
+    assert diagnosis.key_label == KEY_B.label
     diagnosis = diagnose(token(), keys=[], at=NOW, secret=SECRET_STRANGER)
     assert diagnosis.codes == ("bad_signature",)
     assert "one-off secret" in diagnosis.reasons[0].message

@@ -603,6 +603,12 @@ class _Engine:
             (k for k in self.keys if id(k) not in tried and signature_matches(self.text, k.secret)),
             None,
         )
+        if other is not None and self.secret is not None and any(other is k for k in named):
+            # The one-off secret failed, but the key the apikey names verifies: the token is
+            # its own key's, so this is no "other key" — the secret given is the wrong one.
+            self.status = "mismatch"
+            self._bad_signature(apikey, named, stored_match=other)
+            return None
         if other is not None:
             if primary or unknown:
                 self.status = "mismatch"
@@ -632,7 +638,20 @@ class _Engine:
             "admin to add the key, or give its secret as a one-off secret.",
         )
 
-    def _bad_signature(self, apikey: object, named: list[KnownKey]) -> None:
+    def _bad_signature(
+        self, apikey: object, named: list[KnownKey], stored_match: KnownKey | None = None
+    ) -> None:
+        if stored_match is not None:
+            self.found.add(
+                "bad_signature",
+                "The signature does not match the one-off secret given; the stored secret of "
+                f"key '{stored_match.label}' (apikey {show(apikey)}) does match it, so the "
+                "one-off secret is not this token's secret.",
+                f"Check the one-off secret: the token was signed with the secret of key "
+                f"'{stored_match.label}', which is stored here; leave the one-off secret empty "
+                "to check against it.",
+            )
+            return
         if self.secret is not None:
             against = "the one-off secret given"
         elif named:
