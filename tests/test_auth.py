@@ -64,6 +64,17 @@ def test_failures_say_the_same_generic_words(app, client, make_user, email, pass
         assert password not in str(event.details)
 
 
+@pytest.mark.parametrize("typed", ["S3cr3t-Passw0rd!", "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.sig",
+                                   "no-at-sign.example.com", "two@@example.com"])
+def test_what_is_not_an_email_is_refused_before_it_is_counted_or_audited(app, client, typed):
+    response = client.post("/login", data={"email": typed, "password": "whatever it is"})
+    assert response.status_code == 400
+    assert "Enter an email address, such as name@example.com." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(AuditEvent)).first() is None
+        assert db.session.execute(select(LoginFailure)).first() is None
+
+
 def test_a_disabled_person_cannot_sign_in(client, make_user):
     person = make_user(active=False)
     response = login(client, person.email, PASSWORD)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+# Only the shape: enough to refuse a password typed into the email box before it is
+# counted or audited, without claiming to validate deliverability.
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class LoginForm(FlaskForm):
@@ -13,6 +19,10 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
     submit = SubmitField("Sign in")
+
+    def validate_email(self, field: EmailField) -> None:
+        if not EMAIL_SHAPE.fullmatch((field.data or "").strip()):
+            raise ValidationError("Enter an email address, such as name@example.com.")
 
 
 class ChangePasswordForm(FlaskForm):
