@@ -225,10 +225,10 @@ def _parse_moment(value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as error:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError) as error:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as "
                                  "2026-11-27T10:00:00Z.", param_hint="--at") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @token_cli.command("inspect")

@@ -7,12 +7,13 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from ..extensions import db
+from ..listing import day_after, day_start
 from ..models import AuditEvent
 
 CSV_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
@@ -38,10 +39,6 @@ class AuditFilter:
         return {name: value for name, value in values.items() if value}
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -57,10 +54,10 @@ def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
     if chosen.outcome:
         query = query.where(AuditEvent.outcome == chosen.outcome)
     if chosen.since:
-        query = query.where(AuditEvent.at >= _start_of(chosen.since))
-    if chosen.until:
+        query = query.where(AuditEvent.at >= day_start(chosen.since))
+    if chosen.until and (end := day_after(chosen.until)) is not None:
         # Inclusive: everything before the start of the next day.
-        query = query.where(AuditEvent.at < _start_of(chosen.until + timedelta(days=1)))
+        query = query.where(AuditEvent.at < end)
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 

@@ -31,6 +31,7 @@ from .. import audit, clients, keyring
 from ..access import roles_required
 from ..auth.accounts import AccountError, create_user
 from ..extensions import db
+from ..listing import requested_page
 from ..models import ApiClient, AuditEvent, User, UserSession, VideoSDKKey, utcnow
 from ..tokens import format_lifetime
 from . import bp, people, trail
@@ -415,7 +416,7 @@ def audit_page() -> ResponseReturnValue:
     chosen = _chosen(form)
     if request.args.get("format") == "csv":
         return _audit_csv(chosen)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page(request.args)
     pagination = db.paginate(trail.events_query(chosen), page=page,
                              per_page=AUDIT_PAGE_SIZE, error_out=False)
     return render_template("admin/audit.html", form=form, pagination=pagination, chosen=chosen)

@@ -29,12 +29,18 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
+def _json_int(text: str) -> int | float:
+    # Python refuses integers past 4,300 digits; JSON does not, and JavaScript reads
+    # them as (infinite) floats, so do the same and let the field checks refuse them.
+    return int(text) if len(text) <= 4000 else float(text)
+
+
 def parse_json(data: bytes) -> Any:
     """The JSON value of a body; raises the 400 problem when it is not strict JSON."""
     if not data.strip():
         raise not_json("The body is empty: send a JSON object.")
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return json.loads(data, parse_constant=_refuse_constant, parse_int=_json_int)
     except (ValueError, RecursionError) as error:
         # ValueError covers bad syntax, bad UTF-8, NaN and Infinity; RecursionError deep nesting.
         raise not_json("The body is not JSON: send a JSON object.") from error
@@ -92,7 +98,8 @@ def _text_list(body: Mapping[str, Any], name: str, errors: Errors) -> list[str] 
 def token_too_long(token: str) -> str | None:
     """Why the token is refused for its size, or None when it is within MAX_TOKEN_LENGTH."""
     limit = int(current_app.config["MAX_TOKEN_LENGTH"])
-    if len(token.encode("utf-8")) > limit:
+    # surrogatepass: a lone surrogate in the JSON still counts, and still gets a diagnosis.
+    if len(token.encode("utf-8", "surrogatepass")) > limit:
         return f"The token is longer than {limit} bytes: no VideoSDK token is that long."
     return None
 

@@ -208,7 +208,10 @@ def parse_moment(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("This moment falls outside the calendar once moved to UTC.") from None
 
 
 DATE_MESSAGE = "Write the date as YYYY-MM-DD."

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import Select, select
 
 from ..extensions import db
+from ..listing import day_after, day_start
 from ..models import IssuedToken, User
 
 PER_PAGE = 50
@@ -42,16 +43,11 @@ def filtered(query: Select[tuple[IssuedToken]], filters: Filters) -> Select[tupl
     if filters.issuer:
         query = query.where(IssuedToken.issuer == filters.issuer)
     if filters.issued_from:
-        query = query.where(IssuedToken.issued_at >= _start_of(filters.issued_from))
-    if filters.issued_to:
-        query = query.where(
-            IssuedToken.issued_at < _start_of(filters.issued_to) + timedelta(days=1)
-        )
+        query = query.where(IssuedToken.issued_at >= day_start(filters.issued_from))
+    if filters.issued_to and (end := day_after(filters.issued_to)) is not None:
+        query = query.where(IssuedToken.issued_at < end)
     return query.order_by(IssuedToken.issued_at.desc(), IssuedToken.id.desc())
 
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def key_labels(query: Select[tuple[IssuedToken]]) -> list[str]:

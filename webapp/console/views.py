@@ -19,6 +19,7 @@ from .. import issuance
 from ..access import roles_required
 from ..extensions import db
 from ..keyring import KeyringError, active_keys, key_by_label
+from ..listing import requested_page
 from ..models import User, VideoSDKKey
 from ..tokens import (
     MintedToken,
@@ -215,7 +216,7 @@ def history_page() -> ResponseReturnValue:
         issued_from=form.issued_from.data if not form.issued_from.errors else None,
         issued_to=form.issued_to.data if not form.issued_to.errors else None,
     )
-    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_number = requested_page(request.args)
     page = db.paginate(history.filtered(visible, filters), page=page_number,
                        per_page=history.PER_PAGE, error_out=False)
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}

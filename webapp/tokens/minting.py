@@ -134,6 +134,15 @@ def _check_roles(request: MintRequest, errors: dict[str, list[str]]) -> list[str
     return roles
 
 
+def _is_unicode_text(value: str) -> bool:
+    # JSON can carry lone surrogates ("\ud800") that no UTF-8 token or database can hold.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | None:
     if value is None:
         return None
@@ -142,6 +151,10 @@ def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | 
         return None
     if value == "":
         errors.setdefault(field, []).append(f"{field} is empty: leave it out or give a value.")
+    elif not _is_unicode_text(value):
+        errors.setdefault(field, []).append(
+            f"{field} must be valid Unicode text: it holds an unpaired surrogate."
+        )
     elif field == "participantId" and any(ch.isspace() for ch in value):
         errors.setdefault(field, []).append(
             "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."

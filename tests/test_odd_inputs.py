@@ -1,0 +1,81 @@
+"""Odd inputs get a clear answer, never a 500: surrogates, huge numbers, far dates, huge ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp import clients, keyring
+from webapp.extensions import db
+
+SECRET = "a" * 64
+
+
+@pytest.fixture
+def client_key(app):
+    with app.app_context():
+        keyring.add_key("alpha", "AK1", SECRET)
+        _, plaintext = clients.create_client("odd", ["tokens:mint", "tokens:inspect"],
+                                             key_labels=["alpha"])
+        db.session.commit()
+    return plaintext
+
+
+@pytest.fixture(autouse=True)
+def no_propagation(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+@pytest.mark.parametrize(("path", "body", "status", "field"), [
+    ("/api/v1/tokens", b'{"permissions":["allow_join"],"roomId":"\\ud800"}', 422, "roomId"),
+    ("/api/v1/tokens", b'{"permissions":["allow_join"],"participantId":"p\\udc00"}', 422,
+     "participantId"),
+    ("/get-token", b'{"roomId":"\\ud800"}', 422, "roomId"),
+    ("/api/v1/tokens", b'{"permissions":["allow_join"],"expiresIn":' + b"9" * 5000 + b"}", 422,
+     "expiresIn"),
+])
+def test_api_refuses_unencodable_or_huge_values_as_validation(client, client_key, path, body,
+                                                              status, field):
+    response = client.post(path, data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {client_key}"})
+    assert response.status_code == status
+    assert response.get_json()["code"] == "validation_failed"
+    assert list(response.get_json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tokens/inspect", "/api/v1/tokens/introspect"])
+def test_a_lone_surrogate_in_a_pasted_token_is_still_diagnosed(client, client_key, path):
+    response = client.post(path, data=b'{"token": "abc\\ud800"}', content_type="application/json",
+                           headers={"Authorization": f"Bearer {client_key}"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {"active": False} if path.endswith("introspect") else \
+        body["verdict"] == "invalid"
+
+
+@pytest.mark.parametrize("path", [
+    "/tokens?page=999999999999999999999999999999", "/tokens?page=4611686018427387904",
+    "/tokens?page=-3", "/tokens?page=junk",
+    "/tokens?issued_from=9999-12-31&issued_to=9999-12-31",
+    "/admin/audit?page=288230376151711744", "/admin/audit?since=9999-12-31&until=9999-12-31",
+])
+def test_list_pages_take_far_pages_and_dates(admin_client, path):
+    assert admin_client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/keys/1180591620717411303424",
+                                  "/admin/users/1180591620717411303424"])
+def test_ids_beyond_64_bits_are_not_found(admin_client, path):
+    assert admin_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_the_inspector_refuses_moments_outside_the_calendar(support_client, moment):
+    response = support_client.post("/inspect", data={"token": "a.b.c", "at": moment})
+    assert response.status_code == 400
+    assert "outside the calendar" in response.get_data(as_text=True)
+
+
+def test_the_cli_calls_an_overflowing_moment_a_usage_error(runner):
+    result = runner.invoke(args=["token", "inspect", "a.b.c", "--at", "0001-01-01T00:00+01:00"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
