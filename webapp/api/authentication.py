@@ -109,7 +109,7 @@ class ClientLimits:
         self.fixed_window = app.config.get("RATELIMIT_STRATEGY", "fixed-window") == "fixed-window"
         self.strategy = STRATEGIES[app.config.get("RATELIMIT_STRATEGY", "fixed-window")]
         self.prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "")
-        self._fallback: Storage | None = None
+        self._fallback: Storage = _QuietMemoryStorage()
         self._dead_until = 0.0  # while in the future, count in memory instead
         self._lock = threading.Lock()
 
@@ -127,13 +127,12 @@ class ClientLimits:
                     self._dead_until = 0.0
                     return self.storage
                 self._dead_until = time.monotonic() + self.RECHECK_SECONDS
-        assert self._fallback is not None
         return self._fallback
 
     def _count(self, storage: Storage, items: Sequence[RateLimitItem],
                identifiers: Sequence[str]) -> tuple[RateLimitItem, int, float, bool]:
         """Spend one hit on each limit until one is over: (limit, remaining, reset, allowed)."""
-        shown: tuple[RateLimitItem, int, float, bool] | None = None
+        first: tuple[RateLimitItem, int, float, bool] | None = None
         for item in items:
             key = item.key_for(*identifiers)
             if self.fixed_window:
@@ -146,15 +145,15 @@ class ClientLimits:
                 strategy = self.strategy(storage)
                 allowed = strategy.hit(item, *identifiers)
                 reset, remaining = strategy.get_window_stats(item, *identifiers)
-            if shown is None or not allowed:
-                shown = (item, remaining, reset, allowed)
             if not allowed:
-                break
-        assert shown is not None
-        return shown
+                return item, remaining, reset, False
+            first = first or (item, remaining, reset, True)
+        if first is None:
+            raise ValueError("a rate limit names no limit at all")
+        return first
 
     def spend(self, value: str, bucket: str) -> tuple[RateLimitItem, int, float, bool]:
-        """Count this request against ``value`` for ``bucket``; the limit to show and the verdict."""
+        """Count this request against ``value`` for ``bucket``: the limit to show, the verdict."""
         items = _parsed_limits(value)
         identifiers = [self.prefix, bucket, RATE_LIMIT_SCOPE] if self.prefix else [
             bucket, RATE_LIMIT_SCOPE]
@@ -166,8 +165,6 @@ class ClientLimits:
                 raise
             log.warning("Rate limit storage unreachable - falling back to in-memory storage")
             with self._lock:
-                if self._fallback is None:
-                    self._fallback = _QuietMemoryStorage()
                 self._dead_until = time.monotonic() + self.RECHECK_SECONDS
             return self._count(self._fallback, items, identifiers)
 
