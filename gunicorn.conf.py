@@ -10,10 +10,12 @@ import multiprocessing
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-# Minting is CPU work (HMAC, JSON) plus a short database write: a couple of processes per
-# core keep the cores busy while one waits for the database. The benchmark (bench/run.py)
-# measures what a change here does.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Minting is CPU work (HMAC, JSON) plus a short database write: one process per core, plus
+# one to use a core while another waits for the database. More processes than that only
+# fight over the cores and over SQLite's single writer lock (bench/run.py: 5 workers on 2
+# cores spent ~40% more CPU per token than 3, and doubled p99). On PostgreSQL, where a worker
+# waits on the network, raise WEB_CONCURRENCY.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 # 1 thread: the sync worker. More: gthread, whose threads share one process and its pool.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A request stuck longer than this (a database that stopped answering) gets its worker

@@ -46,10 +46,24 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float  # CPU time of the gunicorn master and workers per answer (0 when unknown)
 
     @property
     def throughput(self) -> float:
         return self.requests_2xx / self.seconds
+
+
+def _cpu_seconds(master: int) -> float:
+    """User + system CPU of a gunicorn master and its workers so far (Linux /proc; else 0)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        ticks = 0
+        for pid in [str(master), *children]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -113,17 +127,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+    if match is None:
+        raise ValueError(f"wrk printed a latency this cannot read: {value!r}")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0,
+                            "h": 3600000.0}[unit]
 
 
-def load(name: str, port: int, script: Path) -> Result:
+def load(name: str, port: int, script: Path, master: int) -> Result:
     """Warm up, then run wrk for SECONDS; parse its report."""
     url = f"http://127.0.0.1:{port}/api/v1/tokens"
     base = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-s", str(script)]
     subprocess.run([*base, "-d", f"{WARMUP}s", url], check=True, capture_output=True)
+    cpu_before = _cpu_seconds(master)
     out = subprocess.run([*base, "-d", f"{SECONDS}s", "--latency", url], check=True,
                          capture_output=True, text=True).stdout
+    cpu = _cpu_seconds(master) - cpu_before
     total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))  # type: ignore[union-attr]
     match = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
     duration = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(2)]  # type: ignore[union-attr]
@@ -131,7 +151,9 @@ def load(name: str, port: int, script: Path) -> Result:
     non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    return Result(name, total - non_2xx, non_2xx, duration, p50, p99)
+    answered = total - non_2xx
+    return Result(name, answered, non_2xx, duration, p50, p99,
+                  cpu * 1e6 / answered if answered else 0.0)
 
 
 def _post(port: int, client_key: str | None) -> dict[str, object]:
@@ -218,6 +240,8 @@ def main() -> int:
         ports = {target: free_port() for _, target in targets}
         servers = [serve(target, ports[target], env, workdir / f"{target.split(':')[0]}.log")
                    for _, target in targets]
+        masters = {target: process.pid for (_, target), process in zip(targets, servers,
+                                                                         strict=True)}
         rounds: dict[str, list[Result]] = {name: [] for name, _ in targets}
         try:
             checked = same_work(ports["bench.bare:app"], ports["wsgi:app"], client_key)
@@ -225,7 +249,7 @@ def main() -> int:
             # shared machine falls on both rather than on one.
             for _ in range(ROUNDS):
                 for name, target in targets:
-                    rounds[name].append(load(name, ports[target], script))
+                    rounds[name].append(load(name, ports[target], script, masters[target]))
         finally:
             for process in servers:
                 stop(process)
@@ -237,13 +261,13 @@ def main() -> int:
           "each endpoint in turn")
     print(f"same work: {checked}")
     print(f"{'endpoint':<22}{'2xx/s':>8}{'non-2xx':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"   spread over rounds (2xx/s; p99 ms)")
+          f"{'CPU us':>8}   spread over rounds (2xx/s; p99 ms)")
     best: dict[str, Result] = {}
     for name, results in rounds.items():
         top = max(results, key=lambda result: result.throughput)
         best[name] = top
         print(f"{name:<22}{top.throughput:>8.0f}{sum(r.non_2xx for r in results):>9}"
-              f"{top.p50_ms:>8.2f}{top.p99_ms:>8.2f}"
+              f"{top.p50_ms:>8.2f}{top.p99_ms:>8.2f}{top.cpu_us:>8.0f}"
               f"   {_spread([r.throughput for r in results], '{:.0f}')}; "
               f"{_spread([r.p99_ms for r in results], '{:.1f}')}")
     bare, real = best["bare Flask + PyJWT"], best["Token Console mint"]
@@ -251,6 +275,7 @@ def main() -> int:
     per_round = [m.throughput / b.throughput for b, m in
                  zip(rounds["bare Flask + PyJWT"], rounds["Token Console mint"], strict=True)
                  if b.throughput]
+    print("CPU us: server CPU time (gunicorn master and workers) per 2xx answer")
     print(f"ratio (best mint / best bare): {ratio:.2f}; per round {_spread(per_round, '{:.2f}')}"
           "  (bar: >= 0.80; p99 bar: < 25 ms)")
     print(f"audit rows for successful mints: {rows} (2xx counted by wrk in measured rounds: "

@@ -25,7 +25,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, objec
 
 def test_workers_follow_the_cores_unless_told(monkeypatch):
     monkeypatch.setattr("multiprocessing.cpu_count", lambda: 4)
-    assert settings(monkeypatch)["workers"] == 9
+    assert settings(monkeypatch)["workers"] == 5
     assert settings(monkeypatch, WEB_CONCURRENCY="3")["workers"] == 3
 
 
