@@ -194,6 +194,7 @@ def _init_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .api import dropin as dropin_bp
     from .auth import bp as auth_bp
@@ -204,6 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(admin_bp)
     # Bearer keys, never cookies, authenticate the API: there is no session to forge.
     csrf.exempt(api_bp)
     csrf.exempt(dropin_bp)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography.fernet import InvalidToken
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
@@ -19,8 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import audit, config, issuance, keyring
 from .auth.accounts import AccountError, count_admins, create_user, find_user
 from .auth.sessions import close_all_sessions
+from .clients import SCOPES, ClientError, create_client
+from .clients import revoke as revoke_client
 from .extensions import db
-from .models import ROLES, User, VideoSDKKey, utcnow
+from .models import ROLES, ApiClient, User, VideoSDKKey, utcnow
 from .tokens import (
     MintedToken,
     MintError,
@@ -29,6 +32,7 @@ from .tokens import (
     Policy,
     Role,
     diagnose,
+    format_lifetime,
     mint,
 )
 
@@ -265,3 +269,121 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(token_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(clients_cli)
+
+
+# VideoSDK keys and API clients (SPEC 6). Secrets come from a hidden prompt or
+# stdin, never from an argument, so they stay out of shell history and `ps`.
+
+keys_cli = AppGroup("keys", help="VideoSDK API key and secret pairs.")
+clients_cli = AppGroup("clients", help="API clients and their bearer keys.")
+
+
+@keys_cli.command("add")
+@click.option("--label", required=True, help="A name for people, such as production.")
+@click.option("--apikey", required=True, help="The API key from the VideoSDK dashboard.")
+@click.option("--max-ttl", "max_ttl", default=None,
+              help="Longest token this key may sign, such as 24h (default: 24h).")
+@click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
+def keys_add(label: str, apikey: str, max_ttl: str | None, secret_stdin: bool) -> None:
+    """Store a key pair; the secret is encrypted and shown only as its last 4 characters."""
+    secret = _read_secret(secret_stdin, "Secret").strip()
+    try:
+        key = keyring.add_key(label, apikey, secret, max_lifetime=max_ttl)
+    except keyring.KeyringError as error:
+        db.session.rollback()
+        audit.record("key.created", outcome="refused", details={"reason": str(error)})
+        raise click.ClickException(str(error)) from error
+    shown = keyring.describe(key)
+    audit.record("key.created", target=key.label, commit=False, details={
+        "apikey": key.apikey, "maxLifetime": shown["maxLifetime"],
+        "permissions": shown["allowedPermissions"], "roles": shown["allowedRoles"]})
+    db.session.commit()
+    click.echo(f"Stored key {key.label!r}: apikey {key.apikey}, secret {shown['secret']}, "
+               f"max lifetime {shown['maxLifetime']}.")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys: label, API key, masked secret, maximum lifetime, state."""
+    for key in keyring.all_keys():
+        shown = keyring.describe(key)
+        state = ["disabled" if key.disabled else "active"] + (["sandbox"] if key.sandbox else [])
+        click.echo(f"{key.label}\t{key.apikey}\t{shown['secret']}\t{shown['maxLifetime']}\t"
+                   + ",".join(state))
+
+
+@keys_cli.command("rotate-encryption")
+def keys_rotate_encryption() -> None:
+    """Re-encrypt every stored secret under the newest key of ENCRYPTION_KEYS."""
+    try:
+        count = keyring.rotate_encryption()
+    except (keyring.KeyringError, InvalidToken) as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "A stored secret cannot be decrypted with ENCRYPTION_KEYS: keep the old key "
+            "listed after the new one until rotation has run.") from error
+    audit.record("key.encryption_rotated", details={"count": count}, commit=False)
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} secret{'' if count == 1 else 's'} "
+               "under the newest encryption key.")
+
+
+@clients_cli.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES),
+              help="tokens:mint and/or tokens:inspect; repeat for both.")
+@click.option("--key", "key_labels", multiple=True,
+              help="Label of a key the client may use; repeat. None: every active key.")
+@click.option("--max-ttl", "max_ttl", default=None, help="Longest token it may ask for.")
+@click.option("--rate-limit", default=None, help='Such as "600/minute" (the default).')
+def clients_create(name: str, scopes: tuple[str, ...], key_labels: tuple[str, ...],
+                   max_ttl: str | None, rate_limit: str | None) -> None:
+    """Create an API client and print its key, once."""
+    try:
+        client, plaintext = create_client(name, scopes, key_labels=key_labels,
+                                          max_lifetime=max_ttl, rate_limit=rate_limit)
+    except ClientError as error:
+        db.session.rollback()
+        audit.record("client.created", outcome="refused", details={"reason": str(error)})
+        raise click.ClickException(str(error)) from error
+    audit.record("client.created", target=client.name, commit=False, details={
+        "scopes": list(client.scopes), "keys": [key.label for key in client.keys],
+        "maxLifetime": format_lifetime(client.max_lifetime) if client.max_lifetime else None,
+        "rateLimit": client.rate_limit, "keyPrefix": client.key_prefix})
+    db.session.commit()
+    keys_text = ", ".join(key.label for key in client.keys) or "every active key"
+    # The key alone goes to stdout, so `KEY=$(flask clients create ...)` captures just it.
+    click.echo(f"Created client {client.name!r}: scopes {', '.join(client.scopes)}; "
+               f"keys {keys_text}; rate limit {client.rate_limit}.", err=True)
+    click.echo("Client key (shown once, stored only as a hash):", err=True)
+    click.echo(plaintext)
+
+
+@clients_cli.command("list")
+def clients_list() -> None:
+    """List clients: name, key prefix, scopes, keys, maximum lifetime, rate limit, state."""
+    for client in db.session.execute(select(ApiClient).order_by(ApiClient.name)).scalars():
+        keys_text = ",".join(key.label for key in client.keys) or "*"
+        lifetime = format_lifetime(client.max_lifetime) if client.max_lifetime else "-"
+        state = "revoked" if client.revoked_at else "active"
+        click.echo(f"{client.name}\t{client.key_prefix}…\t{','.join(client.scopes)}\t"
+                   f"{keys_text}\t{lifetime}\t{client.rate_limit}\t{state}")
+
+
+@clients_cli.command("revoke")
+@click.argument("name")
+def clients_revoke(name: str) -> None:
+    """Revoke a client: its key stops working at its next request."""
+    client = db.session.execute(
+        select(ApiClient).where(ApiClient.name == name)).scalar_one_or_none()
+    if client is None:
+        raise click.ClickException(f"No client is named {name!r}.")
+    if client.revoked_at is not None:
+        click.echo(f"Client {name!r} was revoked already.")
+        return
+    revoke_client(client)
+    audit.record("client.revoked", target=client.name, commit=False)
+    db.session.commit()
+    click.echo(f"Revoked client {name!r}.")

@@ -17,7 +17,16 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import VideoSDKKey
-from .tokens import KnownKey, LifetimeError, Permission, Policy, Role, parse_lifetime
+from .tokens import (
+    KnownKey,
+    LifetimeError,
+    Permission,
+    Policy,
+    Role,
+    format_lifetime,
+    iso_utc,
+    parse_lifetime,
+)
 
 MIN_SECRET_BYTES = 32
 SANDBOX_LABEL = "sandbox"
@@ -279,3 +288,23 @@ def rotate_encryption() -> int:
     for key in keys:
         key.secret_encrypted = fernet.rotate(key.secret_encrypted)
     return len(keys)
+
+
+def masked_secret(key: VideoSDKKey) -> str:
+    """The only form in which a stored secret is ever shown: its last 4 characters."""
+    return "…" + key.secret_last4
+
+
+def describe(key: VideoSDKKey) -> dict[str, object]:
+    """A stored key as shown to admins (pages, JSON, CLI): the secret masked."""
+    return {
+        "label": key.label,
+        "apikey": key.apikey,
+        "secret": masked_secret(key),
+        "maxLifetime": format_lifetime(key.max_lifetime),
+        "allowedPermissions": list(key.allowed_permissions),
+        "allowedRoles": list(key.allowed_roles),
+        "disabled": key.disabled,
+        "sandbox": key.sandbox,
+        "createdAt": iso_utc(key.created_at),
+    }

@@ -31,3 +31,31 @@
     node.after(local);
   });
 })();
+
+// ==== Console: the generator offers only the presets within the chosen key's maximum ====
+(function () {
+  "use strict";
+  var key = document.getElementById("key");
+  var lifetime = document.getElementById("lifetime");
+  if (!key || !lifetime || !document.getElementById("generator")) { return; }
+  function offerPresets() {
+    var chosen = key.options[key.selectedIndex];
+    var limit = chosen ? Number(chosen.dataset.maxLifetime) : Infinity;
+    var allowed = [];
+    Array.prototype.forEach.call(lifetime.options, function (option) {
+      var fits = Number(option.dataset.seconds) <= limit;
+      option.hidden = !fits;
+      option.disabled = !fits;
+      if (fits) { allowed.push(option); }
+    });
+    var current = lifetime.options[lifetime.selectedIndex];
+    if ((!current || current.disabled) && allowed.length) {
+      // Keep the default (1h) when it fits, else the longest preset that does.
+      var preferred = allowed.filter(function (o) { return o.value === "1h"; })[0];
+      (preferred || allowed[allowed.length - 1]).selected = true;
+    }
+  }
+  // Only on change: on load the server has drawn the options, a refused choice included.
+  key.addEventListener("change", offerPresets);
+})();
+// ==== end Console ====

@@ -32,7 +32,7 @@ def node_jwt() -> NodeJwt:
         npm = shutil.which("npm")
         if npm is None:
             _unavailable("npm is not installed: cannot install jsonwebtoken for the interop tests")
-            done = subprocess.run(
+        done = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],
             cwd=HERE,
             capture_output=True,

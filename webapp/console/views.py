@@ -1,21 +1,234 @@
-"""Console pages."""
+"""Console pages: the generator, its one-time result page, the inspector and the history.
+
+Thin adapters: minting and diagnosis go through `webapp.issuance`, which applies the policy,
+records the issue and writes the audit trail, as it does for the API and the CLI.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from wtforms import SelectChoice
 
+from .. import issuance
 from ..access import roles_required
-from . import bp
+from ..extensions import db
+from ..keyring import KeyringError, active_keys, key_by_label
+from ..models import User, VideoSDKKey
+from ..tokens import (
+    MintedToken,
+    MintError,
+    MintRequest,
+    describe_expiry,
+    explain_claim,
+    format_lifetime,
+    parse_lifetime,
+    relative,
+)
+from ..tokens.reading import decode_segment, parse_object
+from . import bp, history, snippets, timeline
+from .forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
+
+HEADER_EXPLANATIONS = {
+    "alg": "the signing algorithm; VideoSDK accepts only HS256.",
+    "typ": "the kind of token: JWT.",
+}
 
 
-@bp.route("/")
+@bp.context_processor
+def _words() -> dict[str, object]:
+    """Moments in words, for the console's templates."""
+    return {"describe_expiry": describe_expiry, "relative": relative}
+
+
+def _as_json(value: object) -> str:
+    """A decoded value written out whole, as JSON; the claims echoed by the domain are JSON-safe."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _explained(claims: dict[str, object] | None) -> list[tuple[str, str, str]]:
+    """Each claim as (name, value as JSON, what it means in plain words)."""
+    rows = []
+    for name, value in (claims or {}).items():
+        shown = _as_json(value)
+        words = explain_claim(name, value).removeprefix(f"{name}: ")
+        purpose, _, detail = words.partition(". Here: ")
+        # The value sits in its own column: repeat the domain's reading only when it adds
+        # something (a date for a time, the meaning of a permission).
+        if detail and detail.rstrip(".") != shown:
+            purpose = f"{purpose}: {detail}"
+        elif detail:
+            purpose = f"{purpose}."
+        rows.append((name, shown, purpose))
+    return rows
+
+
+def _header_rows(header: dict[str, object] | None) -> list[tuple[str, str, str]]:
+    return [
+        (name, _as_json(value), HEADER_EXPLANATIONS.get(name, "not used by VideoSDK."))
+        for name, value in (header or {}).items()
+    ]
+
+
+def _decoded_header(token: str) -> dict[str, object] | None:
+    """The header of a token signed here, read back with the domain's decoder."""
+    decoded = decode_segment(token.split(".", 1)[0])
+    parsed = decoded if isinstance(decoded, str) else parse_object(decoded)
+    return None if isinstance(parsed, str) else parsed
+
+
+def _offered(keys: list[VideoSDKKey]) -> list[KeyChoice]:
+    # Real keys first: a sandbox key signs tokens that VideoSDK refuses.
+    ordered = sorted(keys, key=lambda k: (bool(k.sandbox), k.label))
+    return [KeyChoice(k.label, int(k.max_lifetime), bool(k.sandbox)) for k in ordered]
+
+
+def _person() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@bp.route("/", methods=["GET", "POST"])
 @roles_required("admin", "developer")
 def generate() -> ResponseReturnValue:
-    return render_template("console/generate.html")
+    keys = active_keys()
+    form = GenerateForm()
+    form.setup(_offered(keys))
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("console/generate.html", form=form, keys=keys), status
+    key = key_by_label(form.key.data or "")
+    assert key is not None  # noqa: S101  validate_key accepted only an active key's label
+    asked = form.asked_lifetime
+    mint_request = MintRequest(
+        permissions=form.permissions,
+        roles=tuple(form.roles.data) if form.roles.data else None,
+        room_id=form.room.data or None,
+        participant_id=form.participant.data or None,
+        expires_in=asked,
+        agent=bool(form.agent.data),
+    )
+    try:
+        minted = issuance.issue(mint_request, key, user=_person(), via="console")
+    except MintError as error:
+        # Refused whole, never trimmed: every message goes beside the field it concerns.
+        issuance.refuse(error, key_label=key.label, via="console")
+        form.place_errors(error.errors)
+        return render_template("console/generate.html", form=form, keys=keys), 400
+    except KeyringError as error:
+        form.key.errors.append(str(error))
+        return render_template("console/generate.html", form=form, keys=keys), 503
+    return _result(minted, key, format_lifetime(parse_lifetime(asked)))
 
 
-@bp.route("/inspect")
+def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str) -> ResponseReturnValue:
+    """The one page that ever shows the token: the direct answer to the POST, never cached."""
+    now = datetime.now(UTC)
+    api_url = request.url_root.rstrip("/") + "/api/v1/tokens"
+    page = render_template(
+        "console/result.html",
+        minted=minted,
+        key=key,
+        lifetime=lifetime,
+        header_rows=_header_rows(_decoded_header(minted.token)),
+        claim_rows=_explained(minted.claims),
+        expiry_words=describe_expiry(minted.expires_at, now),
+        snippets=snippets.all_snippets(api_url, minted.claims, lifetime, minted.expires_in),
+    )
+    response = make_response(page, 200)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.route("/inspect", methods=["GET", "POST"])
 @roles_required("admin", "developer", "support")
 def inspect() -> ResponseReturnValue:
-    return render_template("console/inspect.html")
+    form = InspectForm()
+    if request.method == "GET":
+        return render_template("console/inspect.html", form=form, diagnosis=None)
+    if not form.validate_on_submit():
+        form.secret.data = ""
+        return render_template("console/inspect.html", form=form, diagnosis=None), 400
+    secret = form.secret.data or None
+    # The one-off secret is used for this request only: it leaves the form before rendering.
+    form.secret.data = ""
+    try:
+        diagnosis = issuance.inspect(
+            form.token.data or "",
+            via="console",
+            room_id=form.room.data or None,
+            participant_id=form.participant.data or None,
+            use=form.use.data or None,
+            at=form.moment,
+            secret=secret,
+        )
+    except KeyringError as error:
+        return render_template("console/inspect.html", form=form, diagnosis=None,
+                               failure=str(error)), 503
+    now = datetime.now(UTC)
+    picture = timeline.build(
+        checked_at=diagnosis.checked_at,
+        now=now,
+        issued_at=diagnosis.issued_at,
+        not_before=diagnosis.not_before,
+        expires_at=diagnosis.expires_at,
+    )
+    return render_template(
+        "console/inspect.html",
+        form=form,
+        diagnosis=diagnosis,
+        header_rows=_header_rows(diagnosis.header),
+        claim_rows=_explained(diagnosis.claims),
+        timeline=picture,
+        now=now,
+        report=diagnosis.report(),
+    )
+
+
+@bp.route("/tokens", endpoint="history")
+@roles_required("admin", "developer")
+def history_page() -> ResponseReturnValue:
+    person = _person()
+    is_admin = person.role == "admin"
+    form = HistoryFilterForm(request.args)
+    if not is_admin:
+        del form.person
+    visible = history.visible_to(person)
+    labels = history.key_labels(visible)
+    form.key.choices = [SelectChoice("", "Any key")] + [SelectChoice(x, x) for x in labels]
+    if is_admin:
+        people = history.issuers()
+        form.person.choices = [SelectChoice("", "Anyone")] + [SelectChoice(p, p) for p in people]
+    valid = form.validate() if request.args else True
+    filters = history.Filters(
+        key=form.key.data or None,
+        room=(form.room.data or None) if not form.room.errors else None,
+        issuer=(form.person.data or None) if is_admin else None,
+        issued_from=form.issued_from.data if not form.issued_from.errors else None,
+        issued_to=form.issued_to.data if not form.issued_to.errors else None,
+    )
+    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = db.paginate(history.filtered(visible, filters), page=page_number,
+                       per_page=history.PER_PAGE, error_out=False)
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+
+    def page_url(number: int) -> str:
+        return url_for("console.history", page=number, **kept)
+
+    return render_template(
+        "console/history.html",
+        form=form,
+        page=page,
+        page_url=page_url,
+        is_admin=is_admin,
+        now=datetime.now(UTC),
+        filtering=bool(kept),
+    ), (200 if valid else 400)

@@ -1,0 +1,200 @@
+"""/admin/audit: filters, pages and CSV export; no route edits or deletes the trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from webapp.extensions import db
+from webapp.models import AuditEvent
+
+WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
+
+
+@pytest.fixture
+def add_events(app):
+    """Insert audit events with chosen times and values, as the services would."""
+
+    def add(*events: dict[str, object]) -> None:
+        with app.app_context():
+            for values in events:
+                db.session.add(AuditEvent(**{
+                    "actor": "alice@example.com", "actor_kind": "person",
+                    "action": "key.created", "outcome": "success", "target": None,
+                    "address": "10.0.0.1", "details": {}, **values}))
+            db.session.commit()
+
+    return add
+
+
+def at(day: int, hour: int = 12) -> datetime:
+    return datetime(2021, 3, day, hour, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def trail(add_events):
+    add_events(
+        {"at": at(1), "actor": "alice@example.com", "action": "key.created", "target": "prod"},
+        {"at": at(2, 0), "actor": "bob@example.com", "action": "user.created", "target": "x@y.z"},
+        {"at": at(2, 23), "actor": "ALICE@example.com", "action": "user.disabled",
+         "outcome": "refused"},
+        {"at": at(3), "actor": "cli", "actor_kind": "cli", "action": "client.created"},
+        {"at": at(5), "actor": "bob@example.com", "action": "key.created", "target": "stage"},
+    )
+
+
+def shown_events(body: str) -> list[str]:
+    """The actions of the events in the page's table (the phone list repeats them), in order."""
+    return re.findall(r"<code>([a-z_.]+)</code>", body)
+
+
+def test_no_route_accepts_a_method_that_could_edit_or_delete(app):
+    for rule in app.url_map.iter_rules():
+        assert not (rule.methods & WRITE_METHODS), rule
+
+
+def test_no_route_changes_or_removes_an_audit_event(app, admin_client, make_user, stored_key,
+                                                    api_client, trail, audit_events):
+    ids = {"user_id": make_user("someone@example.com", "support").id,
+           "key_id": stored_key["id"], "client_id": api_client["id"]}
+    before = [(e.id, e.at, e.actor, e.action, e.target, e.outcome, e.address, e.details)
+              for e in audit_events()]
+    adapter = app.url_map.bind("localhost")
+    # Signing out last, so that every other route is tried by a signed-in admin.
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    for rule in rules:
+        if rule.endpoint == "auth.logout":
+            assert admin_client.get("/admin/audit").status_code == 200
+        try:
+            url = adapter.build(rule.endpoint, {n: ids.get(n, "x") for n in rule.arguments})
+        except BuildError:  # an integer argument of another blueprint
+            url = adapter.build(rule.endpoint, {n: ids.get(n, 1) for n in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            status = admin_client.open(url, method=method, data={}).status_code
+            assert status < 500, (method, url)
+    after = [(e.id, e.at, e.actor, e.action, e.target, e.outcome, e.address, e.details)
+             for e in audit_events()]
+    assert after[:len(before)] == before
+    assert len(after) > len(before)
+
+
+def test_the_trail_lists_newest_first(admin_client, trail):
+    body = admin_client.get("/admin/audit").get_data(as_text=True)
+    # The admin signed in just now, after every planted event of 2021.
+    assert shown_events(body) == ["auth.login", "key.created", "client.created",
+                                  "user.disabled", "user.created", "key.created"]
+    assert "10.0.0.1" in body and "refused" in body
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("actor=alice", ["user.disabled", "key.created"]),
+    ("actor=bob%40example.com", ["key.created", "user.created"]),
+    ("actor=cli", ["client.created"]),
+    ("actor=%25", []),
+    ("action=key.created", ["key.created", "key.created"]),
+    ("outcome=refused", ["user.disabled"]),
+    ("since=2021-03-02&until=2021-03-02", ["user.disabled", "user.created"]),
+    ("since=2021-03-03", ["key.created", "client.created"]),
+    ("until=2021-03-01", ["key.created"]),
+    ("actor=bob&action=key.created&since=2021-03-04", ["key.created"]),
+])
+def test_filters(admin_client, trail, query, expected):
+    response = admin_client.get("/admin/audit?" + query)
+    assert response.status_code == 200
+    listed = [a for a in shown_events(response.get_data(as_text=True)) if a != "auth.login"]
+    assert listed == expected
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("since=yesterday", "Not a valid date value."),
+    ("since=2021-03-05&until=2021-03-01", "The end date is before the start date."),
+    ("action=no.such.action", "Not a valid choice."),
+])
+def test_bad_filters_are_refused_beside_the_field(admin_client, trail, query, message):
+    response = admin_client.get("/admin/audit?" + query)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert admin_client.get("/admin/audit.csv?" + query).status_code == 400
+
+
+def test_pages_of_fifty_keep_the_filters(admin_client, add_events):
+    add_events(*[{"at": at(1, 0).replace(minute=i), "action": "token.minted",
+                  "target": f"t{i:02d}"} for i in range(60)])
+    first = admin_client.get("/admin/audit?action=token.minted").get_data(as_text=True)
+    assert first.count("<code>token.minted</code>") == 50
+    assert "page 1 of 2" in first
+    assert 'href="/admin/audit?page=2&amp;action=token.minted"' in first
+    second = admin_client.get("/admin/audit?action=token.minted&page=2").get_data(as_text=True)
+    assert second.count("<code>token.minted</code>") == 10
+    assert '<div class="text-break">t09</div>' in second
+    assert '<div class="text-break">t59</div>' not in second
+
+
+def read_csv(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_csv_export_has_every_column_and_the_same_filters(admin_client, trail, audit_events):
+    response = admin_client.get("/admin/audit.csv?actor=bob")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-')
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.get_data(as_text=True).startswith(
+        "at,actor,actor_kind,action,target,outcome,address,details\r\n")
+    assert read_csv(response) == [
+        {"at": "2021-03-05T12:00:00Z", "actor": "bob@example.com", "actor_kind": "person",
+         "action": "key.created", "target": "stage", "outcome": "success",
+         "address": "10.0.0.1", "details": "{}"},
+        {"at": "2021-03-02T00:00:00Z", "actor": "bob@example.com", "actor_kind": "person",
+         "action": "user.created", "target": "x@y.z", "outcome": "success",
+         "address": "10.0.0.1", "details": "{}"},
+    ]
+    same = admin_client.get("/admin/audit?format=csv&actor=bob")
+    assert same.mimetype == "text/csv" and read_csv(same) == read_csv(response)
+    exported = audit_events("audit.exported")
+    assert [(e.actor, e.details) for e in exported] == [
+        (admin_client.person.email, {"filters": {"actor": "bob"}})] * 2
+
+
+def test_csv_cells_cannot_run_as_formulas(admin_client, add_events):
+    add_events({"at": at(1), "actor": "=HYPERLINK(\"http://evil\")", "action": "auth.login",
+                "target": "+1+1", "outcome": "failure", "details": {"x": "-2"}},
+               {"at": at(2), "actor": "@SUM(A1)", "action": "auth.login", "target": "-3",
+                "outcome": "failure", "address": "\tx"})
+    rows = read_csv(admin_client.get("/admin/audit.csv?outcome=failure"))
+    assert [(r["actor"], r["target"]) for r in rows] == [("'@SUM(A1)", "'-3"),
+                                                          ("'=HYPERLINK(\"http://evil\")", "'+1+1")]
+    assert rows[0]["address"] == "'\tx"
+    assert rows[1]["details"] == '{"x":"-2"}'
+
+
+def test_the_page_links_to_the_csv_with_its_filters(admin_client, trail):
+    body = admin_client.get("/admin/audit?actor=bob&action=key.created").get_data(as_text=True)
+    assert 'href="/admin/audit.csv?actor=bob&amp;action=key.created"' in body
+
+
+def test_admin_actions_land_in_the_trail_with_who_where_and_outcome(app, admin_client,
+                                                                     audit_events):
+    admin_client.post("/admin/keys/new", data={
+        "label": "k", "apikey": "a", "secret": "s" * 40, "max_lifetime": "1h",
+        "permissions": ["allow_join"]})
+    admin_client.post("/admin/users/new", data={"email": "d@example.com", "role": "developer"})
+    admin_client.post("/admin/clients/new", data={"name": "c", "scopes": ["tokens:mint"],
+                                                  "rate_limit": "5/second"})
+    with app.app_context():
+        rows = db.session.execute(select(AuditEvent).where(AuditEvent.action.in_(
+            ["key.created", "user.created", "client.created"])).order_by(AuditEvent.id)).scalars()
+        seen = [(e.action, e.target, e.actor, e.actor_kind, e.address, e.outcome) for e in rows]
+    who = admin_client.person.email
+    assert seen == [("key.created", "k", who, "person", "127.0.0.1", "success"),
+                    ("user.created", "d@example.com", who, "person", "127.0.0.1", "success"),
+                    ("client.created", "c", who, "person", "127.0.0.1", "success")]
+    body = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert shown_events(body)[:3] == ["client.created", "user.created", "key.created"]

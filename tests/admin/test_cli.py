@@ -1,0 +1,189 @@
+"""`flask keys ...` and `flask clients ...`: the same services as the pages, audited as cli."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
+
+from tests.admin.conftest import SECRET
+from tests.conftest import base_config
+from webapp import clients, create_app, keyring
+from webapp.extensions import db
+from webapp.issuance import issue
+from webapp.models import ApiClient, AuditEvent
+from webapp.tokens import MintRequest, signature_matches
+
+
+def cli_events(app, action: str) -> list[AuditEvent]:
+    with app.app_context():
+        rows = list(db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        ).scalars())
+        db.session.expunge_all()
+        return rows
+
+
+def test_keys_add_reads_the_secret_from_stdin_and_masks_it(app, runner):
+    result = runner.invoke(args=["keys", "add", "--label", "prod", "--apikey", "pk-1",
+                                 "--max-ttl", "12h", "--secret-stdin"], input=SECRET + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output == "Stored key 'prod': apikey pk-1, secret …beef, max lifetime 12h.\n"
+    with app.app_context():
+        key = keyring.key_by_label("prod")
+        assert (key.max_lifetime, keyring.decrypt_secret(key)) == (12 * 3600, SECRET)
+    event = cli_events(app, "key.created")[-1]
+    assert (event.actor, event.actor_kind, event.target, event.outcome) == (
+        "cli", "cli", "prod", "success")
+    assert SECRET not in str(event.details)
+
+
+def test_keys_add_prompts_for_the_secret_without_echoing_it(app, runner):
+    result = runner.invoke(args=["keys", "add", "--label", "prod", "--apikey", "pk-1"],
+                           input=f"{SECRET}\n{SECRET}\n")
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    assert "Secret:" in result.output
+    with app.app_context():
+        assert keyring.decrypt_secret(keyring.key_by_label("prod")) == SECRET
+
+
+@pytest.mark.parametrize(("args", "secret", "message"), [
+    ([], "short", "The secret must be at least 32 bytes long"),
+    (["--max-ttl", "120"], SECRET, "milliseconds"),
+    (["--max-ttl", "60d"], SECRET, "cannot exceed MAX_TOKEN_LIFETIME"),
+])
+def test_keys_add_refuses_with_a_message(app, runner, args, secret, message):
+    result = runner.invoke(args=["keys", "add", "--label", "prod", "--apikey", "pk-1",
+                                 "--secret-stdin", *args], input=secret + "\n")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert SECRET not in result.output
+    with app.app_context():
+        assert keyring.all_keys() == []
+    assert cli_events(app, "key.created")[-1].outcome == "refused"
+
+
+def test_keys_list_shows_only_the_last_four(app, runner, stored_key):
+    with app.app_context():
+        key = keyring.add_key("sandbox", "sandbox-1", "b" * 64, sandbox=True)
+        key.disabled = True
+        db.session.commit()
+    result = runner.invoke(args=["keys", "list"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "production\tprod-api-key\t…beef\t1d\tactive",
+        "sandbox\tsandbox-1\t…bbbb\t1d\tdisabled,sandbox",
+    ]
+    assert SECRET not in result.output
+
+
+def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url = app.config["DATABASE_URL"]
+
+    def app_with(keys: str):  # another process over the same database
+        return create_app({**base_config(tmp_path, url), "ENCRYPTION_KEYS": keys})
+
+    before = app_with(old)
+    with before.app_context():
+        keyring.add_key("prod", "pk-1", SECRET)
+        db.session.commit()
+        old_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
+
+    rotating = app_with(f"{new},{old}")
+    result = rotating.test_cli_runner().invoke(args=["keys", "rotate-encryption"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Re-encrypted 1 secret under the newest encryption key.\n"
+    assert cli_events(rotating, "key.encryption_rotated")[-1].details == {"count": 1}
+
+    after = app_with(new)
+    with after.app_context():
+        new_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
+        assert bytes(new_column) != bytes(old_column)
+        key = keyring.key_by_label("prod")
+        assert keyring.decrypt_secret(key) == SECRET
+        minted = issue(MintRequest(permissions=("allow_join",), expires_in="10m"), key, via="cli")
+        assert signature_matches(minted.token, SECRET)
+
+    # The old encryption key alone no longer opens what is stored.
+    with app_with(old).app_context():
+        with pytest.raises(keyring.KeyringError, match="cannot be decrypted"):
+            keyring.decrypt_secret(keyring.key_by_label("prod"))
+    for each in (before, rotating, after):
+        with each.app_context():
+            db.engine.dispose()
+
+
+def test_rotation_without_the_old_key_fails_clearly(app, tmp_path, stored_key):
+    other = create_app({**base_config(tmp_path, app.config["DATABASE_URL"]),
+                        "ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    result = other.test_cli_runner().invoke(args=["keys", "rotate-encryption"])
+    assert result.exit_code == 1
+    assert "keep the old key listed after the new one" in result.output
+    with app.app_context():
+        assert keyring.decrypt_secret(keyring.key_by_label("production")) == SECRET
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_clients_create_prints_the_key_once_on_stdout(app, runner, stored_key):
+    result = runner.invoke(args=["clients", "create", "backend", "--scope", "tokens:mint",
+                                 "--scope", "tokens:inspect", "--key", "production",
+                                 "--max-ttl", "1h", "--rate-limit", "50/second"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip()
+    assert clients.looks_like_client_key(key)
+    assert "Created client 'backend': scopes tokens:mint, tokens:inspect; keys production; " \
+        "rate limit 50/second." in result.stderr
+    with app.app_context():
+        client = db.session.execute(select(ApiClient)).scalar_one()
+        assert client.key_hash == hashlib.sha256(key.encode()).hexdigest()
+        assert (client.rate_limit, client.max_lifetime, [k.label for k in client.keys]) == (
+            "50/second", 3600, ["production"])
+        assert clients.authenticate(key).name == "backend"
+    event = cli_events(app, "client.created")[-1]
+    assert (event.actor, event.target, event.details["rateLimit"]) == ("cli", "backend",
+                                                                       "50/second")
+    assert key not in str(event.details)
+
+
+def test_clients_create_defaults_to_600_a_minute_and_every_key(app, runner):
+    result = runner.invoke(args=["clients", "create", "backend", "--scope", "tokens:mint"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        client = db.session.execute(select(ApiClient)).scalar_one()
+        assert (client.rate_limit, client.keys, client.max_lifetime) == ("600/minute", [], None)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scope", "tokens:mint", "--key", "nope"], "No key is labelled 'nope'."),
+    (["--scope", "tokens:mint", "--rate-limit", "lots"], "is not a rate limit"),
+    (["--scope", "tokens:all"], "Invalid value for '--scope'"),
+    ([], "Missing option '--scope'"),
+])
+def test_clients_create_refuses_with_a_message(app, runner, args, message):
+    result = runner.invoke(args=["clients", "create", "backend", *args])
+    assert result.exit_code in (1, 2)
+    assert message in result.output
+    with app.app_context():
+        assert db.session.execute(select(ApiClient)).first() is None
+
+
+def test_clients_list_and_revoke(app, runner, api_client):
+    listed = runner.invoke(args=["clients", "list"])
+    prefix = api_client["key"][:8]
+    assert listed.output == f"backend\t{prefix}…\ttokens:mint\tproduction\t-\t600/minute\tactive\n"
+    assert api_client["key"] not in listed.output
+
+    result = runner.invoke(args=["clients", "revoke", "backend"])
+    assert (result.exit_code, result.output) == (0, "Revoked client 'backend'.\n")
+    with app.app_context():
+        assert clients.authenticate(api_client["key"]) is None
+    assert runner.invoke(args=["clients", "list"]).output.endswith("\trevoked\n")
+    assert [e.actor for e in cli_events(app, "client.revoked")] == ["cli"]
+
+    unknown = runner.invoke(args=["clients", "revoke", "nobody"])
+    assert (unknown.exit_code, "No client is named 'nobody'." in unknown.output) == (1, True)

@@ -1,0 +1,162 @@
+"""The history of tokens issued here: who sees what, the filters, the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.console.pages import all_errors, errors_beside, parse, value_of
+from webapp.extensions import db
+from webapp.models import ApiClient, IssuedToken, User
+
+
+def _issue(app, *, user_email: str | None, key: str = "default", room: str | None = None,
+           issued_at: datetime, lifetime: int = 3600, fingerprint: str,
+           client_name: str | None = None) -> None:
+    """A row of the history as issuance.issue writes it, with a chosen issue time."""
+    with app.app_context():
+        user = db.session.query(User).filter_by(email=user_email).one() if user_email else None
+        client = None
+        if client_name:
+            client = ApiClient(name=client_name, key_hash=fingerprint[::-1], key_prefix="tc_",
+                               scopes=["tokens:mint"], rate_limit="600/minute")
+            db.session.add(client)
+            db.session.flush()
+        claims: dict[str, object] = {"apikey": f"api-{key}", "permissions": ["allow_join"]}
+        if room:
+            claims.update(version=2, roomId=room)
+        claims.update(iat=int(issued_at.timestamp()), exp=int(issued_at.timestamp()) + lifetime)
+        db.session.add(IssuedToken(
+            fingerprint=fingerprint, key_label=key, apikey=f"api-{key}", claims=claims,
+            room_id=room, issued_at=issued_at, expires_at=issued_at + timedelta(seconds=lifetime),
+            user_id=user.id if user else None, client_id=client.id if client else None,
+            issuer=user.email if user else f"client {client_name}",
+        ))
+        db.session.commit()
+
+
+def rows(html: str) -> list[str]:
+    """The fingerprints listed, in order (full value from the title)."""
+    return [code.attrs["title"] for code in parse(html).find_all("code", cls="fingerprint")]
+
+
+@pytest.fixture
+def issued(app, developer_client, admin_client, make_user):
+    """Tokens by the signed-in developer, another developer, the admin and an API client."""
+    other = make_user("other@example.com", "developer")
+    mine = developer_client.person.email
+    _issue(app, user_email=mine, room="standup", issued_at=datetime(2025, 3, 1, 9, tzinfo=UTC),
+           fingerprint="a" * 64)
+    _issue(app, user_email=mine, key="long", room="retro",
+           issued_at=datetime(2025, 3, 2, 23, 59, tzinfo=UTC), fingerprint="b" * 64)
+    _issue(app, user_email=mine, issued_at=datetime.now(UTC) - timedelta(minutes=5),
+           fingerprint="c" * 64)
+    _issue(app, user_email=other.email, room="standup",
+           issued_at=datetime(2025, 3, 1, 10, tzinfo=UTC), fingerprint="d" * 64)
+    _issue(app, user_email=admin_client.person.email, key="long",
+           issued_at=datetime(2025, 3, 3, 0, 0, tzinfo=UTC), fingerprint="e" * 64)
+    _issue(app, user_email=None, client_name="backend", issued_at=datetime(2025, 2, 27,
+           tzinfo=UTC), fingerprint="f" * 64)
+    return {"mine": mine, "other": other.email, "admin": admin_client.person.email}
+
+
+def test_a_developer_sees_only_their_own_newest_first(developer_client, issued):
+    html = developer_client.get("/tokens").get_data(as_text=True)
+    assert rows(html) == ["c" * 64, "b" * 64, "a" * 64]
+    assert "3 tokens." in html
+    assert 'id="person"' not in html  # the person filter is the admin's
+
+
+def test_an_admin_sees_every_token_with_its_issuer(admin_client, issued):
+    html = admin_client.get("/tokens").get_data(as_text=True)
+    assert rows(html) == ["c" * 64, "e" * 64, "b" * 64, "d" * 64, "a" * 64, "f" * 64]
+    assert "client backend" in html
+    people = [o.attrs["value"] for o in parse(html).by_id("person").find_all("option")]
+    assert people == ["", issued["admin"], "client backend", issued["mine"], issued["other"]]
+
+
+def test_a_row_shows_claims_times_and_a_short_fingerprint_never_a_token(developer_client,
+                                                                        issued):
+    html = developer_client.get("/tokens").get_data(as_text=True)
+    page = parse(html)
+    table_rows = page.find_all("tbody")[0].find_all("tr")
+    fresh, old = table_rows[0].text(), table_rows[2].text()
+    assert "UTC valid valid for 5" in fresh and "more minutes" in fresh
+    assert "expired" in old and "2025-03-01 09:00 UTC" in old
+    assert "roomId standup" in old and "permissions allow_join" in old
+    assert "aaaaaaaaaaaa…" in old and "a" * 13 not in table_rows[2].find_all("code",
+                                                                             cls="fingerprint")[0].text()
+    assert "eyJ" not in html
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("?key=long", ["e", "b"]),
+    ("?room=stand", ["d", "a"]),
+    ("?room=STANDUP", ["d", "a"]),
+    ("?room=%25", []),
+    ("?person=other@example.com", ["d"]),
+    ("?person=client+backend", ["f"]),
+    ("?issued_from=2025-03-01&issued_to=2025-03-02", ["b", "d", "a"]),
+    ("?issued_from=2025-03-03", ["c", "e"]),
+    ("?issued_to=2025-02-28", ["f"]),
+    ("?key=default&room=standup&issued_from=2025-03-01&issued_to=2025-03-01", ["d", "a"]),
+])
+def test_an_admin_filters_by_key_room_person_and_dates(admin_client, issued, query, expected):
+    response = admin_client.get("/tokens" + query)
+    assert response.status_code == 200
+    assert rows(response.get_data(as_text=True)) == [c * 64 for c in expected]
+
+
+def test_a_developers_filters_stay_within_their_own(developer_client, issued):
+    html = developer_client.get("/tokens?room=standup").get_data(as_text=True)
+    assert rows(html) == ["a" * 64]
+    # A person filter sent by hand is ignored for a developer.
+    html = developer_client.get("/tokens?person=other@example.com").get_data(as_text=True)
+    assert rows(html) == ["c" * 64, "b" * 64, "a" * 64]
+
+
+def test_filters_are_kept_in_the_form(admin_client, issued):
+    html = admin_client.get("/tokens?key=long&room=re&issued_from=2025-03-01").get_data(
+        as_text=True)
+    assert value_of(html, "key") == "long"
+    assert value_of(html, "room") == "re"
+    assert value_of(html, "issued_from") == "2025-03-01"
+    assert "Clear filters" in html
+
+
+@pytest.mark.parametrize(("query", "field_id", "message"), [
+    ("?issued_from=March", "issued_from", "Write the date as YYYY-MM-DD."),
+    ("?issued_from=2025-03-02&issued_to=2025-03-01", "issued_to",
+     "The end of the range is before its start."),
+])
+def test_a_bad_filter_is_a_400_beside_its_field(admin_client, issued, query, field_id, message):
+    response = admin_client.get("/tokens" + query)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert errors_beside(html, field_id) == [message]
+    assert all_errors(html) == [message]
+
+
+def test_fifty_a_page_with_filters_kept_in_the_links(app, developer_client):
+    mine = developer_client.person.email
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for n in range(53):
+        _issue(app, user_email=mine, room="standup", issued_at=start + timedelta(minutes=n),
+               fingerprint=f"{n:064x}")
+    first = developer_client.get("/tokens?room=standup").get_data(as_text=True)
+    assert len(rows(first)) == 50
+    assert rows(first)[0] == f"{52:064x}"
+    assert "53 tokens match; page 1 of 2." in first
+    older = [a.attrs["href"] for a in parse(first).find_all("a", cls="page-link")
+             if a.text() == "Older"]
+    assert older == ["/tokens?page=2&room=standup"]
+    second = developer_client.get(older[0]).get_data(as_text=True)
+    assert rows(second) == [f"{n:064x}" for n in (2, 1, 0)]
+    beyond = developer_client.get("/tokens?page=9").get_data(as_text=True)
+    assert rows(beyond) == [] and "No token" in beyond
+
+
+def test_an_empty_history_invites_to_generate(developer_client):
+    html = developer_client.get("/tokens").get_data(as_text=True)
+    assert "No token issued yet." in html
