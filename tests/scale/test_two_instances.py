@@ -10,9 +10,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from webapp import clients, keyring
+from tests.conftest import csrf_token_from
+from webapp import clients
 from webapp.extensions import db
-from webapp.models import ApiClient, AuditEvent, IssuedToken, VideoSDKKey, utcnow
+from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey, utcnow
 from webapp.tokens.signing import fingerprint, signature_matches
 
 from .conftest import Deployment, sign_in
@@ -24,19 +25,28 @@ MINT = {"permissions": ["allow_join"], "roomId": "scale-room"}
 
 
 def store_key(deployment: Deployment, label: str, apikey: str, secret: str) -> None:
-    with deployment.shared.app_context():
-        keyring.add_key(label, apikey, secret)
-        db.session.commit()
+    """`flask --app webapp keys add`, as an operator would while both instances serve."""
+    out = deployment.cli("keys", "add", "--label", label, "--apikey", apikey, "--secret-stdin",
+                         stdin=secret + "\n")
+    assert f"Stored key {label!r}" in out and secret not in out
 
 
 def make_client(deployment: Deployment, name: str, *, keys: tuple[str, ...],
                 scopes: tuple[str, ...] = ("tokens:mint", "tokens:inspect"),
                 rate_limit: str = "600/minute") -> dict[str, str]:
-    """A client stored in the shared database; the headers that authenticate as it."""
-    with deployment.shared.app_context():
-        _, plaintext = clients.create_client(name, scopes, key_labels=keys, rate_limit=rate_limit)
-        db.session.commit()
-    return {"Authorization": f"Bearer {plaintext}"}
+    """`flask --app webapp clients create`; the headers that authenticate as the new client."""
+    args = [arg for scope in scopes for arg in ("--scope", scope)]
+    args += [arg for label in keys for arg in ("--key", label)]
+    plaintext = deployment.cli("clients", "create", name, *args, "--rate-limit", rate_limit)
+    return {"Authorization": f"Bearer {plaintext.strip()}"}
+
+
+@pytest.fixture(scope="module")
+def admin(deployment: Deployment) -> str:
+    email = "scale-admin@example.com"
+    deployment.cli("users", "create", email, "--role", "admin", "--password-stdin",
+                   stdin=PASSWORD + "\n")
+    return email
 
 
 def mint(url: str, headers: dict[str, str], body: dict[str, object] | None = None
@@ -64,11 +74,22 @@ def test_a_rate_limit_counted_on_one_instance_holds_on_the_other(deployment, mai
     assert 0 < int(on_b.headers["Retry-After"]) <= 60
 
 
-def test_a_token_minted_on_one_instance_is_known_to_the_other(deployment, main_key):
+def test_a_token_minted_on_one_instance_is_known_to_the_other(deployment, main_key, admin):
     headers = make_client(deployment, "history", keys=(main_key,))
-    minted = mint(deployment.a.url, headers, {**MINT, "participantId": "p-history"})
+    minted = mint(deployment.a.url, headers, {**MINT, "roomId": "history-room",
+                                              "participantId": "p-history"})
     assert minted.status_code == 201
     token = minted.json()["token"]
+
+    # The console's history on B lists it: an admin sees every token issued here.
+    browser, signed_in = sign_in(deployment.b, admin, PASSWORD)
+    assert signed_in.status_code == 302
+    page = browser.get(deployment.b.url + "/tokens", params={"room": "history-room"},
+                       timeout=10)
+    assert page.status_code == 200
+    assert fingerprint(token)[:12] in page.text
+    assert "client history" in page.text
+    assert token not in page.text
 
     inspected = requests.post(deployment.b.url + "/api/v1/tokens/inspect",
                               json={"token": token}, headers=headers, timeout=30)
@@ -94,7 +115,7 @@ def test_a_token_minted_on_one_instance_is_known_to_the_other(deployment, main_k
         assert [event.details["fingerprint"] for event in audited] == [fingerprint(token)]
 
 
-def test_a_person_disabled_on_one_instance_is_refused_on_the_other(deployment):
+def test_a_person_disabled_on_one_instance_is_refused_on_the_other(deployment, admin):
     email = "leaver@example.com"
     deployment.cli("users", "create", email, "--role", "developer", "--password-stdin",
                    stdin=PASSWORD + "\n")
@@ -103,16 +124,21 @@ def test_a_person_disabled_on_one_instance_is_refused_on_the_other(deployment):
     assert signed_in.headers["Location"] == "/"
     assert browser.get(deployment.b.url + "/", timeout=10, allow_redirects=False
                        ).status_code == 200
-    # A signed-in session on A as well, to see it end there too.
-    on_a, signed_in_a = sign_in(deployment.a, email, PASSWORD)
-    assert signed_in_a.status_code == 302
 
-    assert "Disabled leaver@example.com." in deployment.cli("users", "disable", email)
+    # An admin on A disables them with the admin page's own form (CSRF on, as in production).
+    with deployment.shared.app_context():
+        person_id = db.session.execute(select(User.id).where(User.email == email)).scalar_one()
+    console, _ = sign_in(deployment.a, admin, PASSWORD)
+    person_page = console.get(f"{deployment.a.url}/admin/users/{person_id}", timeout=10)
+    assert person_page.status_code == 200
+    disabled = console.post(f"{deployment.a.url}/admin/users/{person_id}/disable", timeout=10,
+                            data={"csrf_token": csrf_token_from(person_page.text)},
+                            allow_redirects=False)
+    assert disabled.status_code == 302
 
-    for session, server in ((browser, deployment.b), (on_a, deployment.a)):
-        page = session.get(server.url + "/", timeout=10, allow_redirects=False)
-        assert page.status_code == 302
-        assert page.headers["Location"].startswith("/login")
+    page = browser.get(deployment.b.url + "/", timeout=10, allow_redirects=False)
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login")
     _, again = sign_in(deployment.b, email, PASSWORD)
     assert again.status_code == 401
     assert "Wrong email or password." in again.text

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from tests.conftest import base_config
 from tests.servers import Gunicorn
+from tests.support import unavailable
 from webapp import create_app
 from webapp.extensions import db
 
@@ -77,7 +78,7 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(tm
     else:
         url = os.environ.get("TEST_DATABASE_URL", "")
         if not url.startswith("postgresql"):
-            pytest.skip("TEST_DATABASE_URL is not PostgreSQL")
+            unavailable("TEST_DATABASE_URL (PostgreSQL) is not set: fork test on SQLite only")
     app = create_app(base_config(tmp_path, url))
     with app.app_context():
         if backend == "postgresql":
