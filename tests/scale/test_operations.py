@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from tests.conftest import base_config
+from tests.servers import run_cli
 from webapp import clients, create_app, keyring
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken, VideoSDKKey
@@ -40,9 +41,15 @@ def test_key_rotation_newest_first_then_re_encrypt_then_drop_the_old_key(tmp_pat
     with both.app_context():
         key = keyring.key_by_label("main")
         assert key is not None and keyring.decrypt_secret(key) == SECRET
-        # Step 2: `flask --app webapp keys rotate-encryption` (this service) re-encrypts.
-        assert keyring.rotate_encryption() == 1
-        db.session.commit()
+        db.engine.dispose()
+    # Step 2: `flask --app webapp keys rotate-encryption` re-encrypts under the newest.
+    done = run_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}",
+                    "ENCRYPTION_KEYS": f"{new},{old}", "SECRET_KEY": "ops-" + "k" * 40,
+                    "TOKEN_CONSOLE_INSTANCE_PATH": str(tmp_path / "cli")},
+                   "keys", "rotate-encryption")
+    assert done.returncode == 0, done.stderr
+    assert "Re-encrypted 1 secret under the newest encryption key." in done.stdout
+    with both.app_context():
         assert db.session.execute(select(VideoSDKKey.secret_encrypted)).scalar_one() != (
             stored_before)
         db.engine.dispose()
