@@ -1,24 +1,45 @@
-"""gunicorn settings for Token Console; override any of them on the command line."""
+"""gunicorn settings for Token Console; override any of them on the command line.
+
+    gunicorn --config gunicorn.conf.py wsgi:app
+
+Environment: HOST, PORT, WEB_CONCURRENCY (workers), GUNICORN_THREADS, GUNICORN_TIMEOUT,
+GUNICORN_MAX_REQUESTS, FORWARDED_ALLOW_IPS.
+"""
 
 import multiprocessing
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Minting is CPU work (HMAC, JSON) plus a short database write: one process per core, plus
+# one to use a core while another waits for the database. More processes than that only
+# fight over the cores and over SQLite's single writer lock (bench/run.py: 5 workers on 2
+# cores spent ~40% more CPU per token than 3, and doubled p99). On PostgreSQL, where a worker
+# waits on the network, raise WEB_CONCURRENCY.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+# 1 thread: the sync worker. More: gthread, whose threads share one process and its pool.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = 30
+# A request stuck longer than this (a database that stopped answering) gets its worker
+# replaced; graceful_timeout is what SIGTERM and SIGHUP leave running requests to finish.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-# The app is created in each worker after the fork, so no database connection
-# or lock is ever shared between processes.
+# Recycle workers after this many requests (0: never), staggered so they do not all restart
+# together; a restart is graceful, like SIGHUP's.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# The app is created in each worker after the fork, so no database connection or lock is ever
+# shared between processes. Should someone turn preload on, webapp drops any pooled
+# connection a forked worker inherited (os.register_at_fork) and each worker opens its own.
 preload_app = False
 accesslog = "-"
 errorlog = "-"
-# The path only, never the query string: nothing secret may ride in it, but a
-# careless client could still put a token there.
+# The path only (%(U)s), never the query string (%(q)s, or %(r)s which holds it) nor a request
+# header: nothing secret may ride in a URL, but a careless client could still put a token
+# there, and the Authorization header carries client keys. tests/scale checks this.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-# gunicorn's control socket is one fixed path per user: several instances on
-# one machine (two apps, the benchmark) would fight over it, and nothing here
-# uses it.
+# gunicorn's control socket is one fixed path per user: several instances on one machine (two
+# apps, the benchmark) would fight over it, and nothing here uses it.
 control_socket_disable = True
+# Whose X-Forwarded-* headers gunicorn itself believes (for wsgi.url_scheme); the app's own
+# ProxyFix settings (PROXY_FIX_X_FOR / _PROTO / _HOST) decide what Flask sees.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

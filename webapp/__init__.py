@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +106,56 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _engine_options(app: Flask) -> None:
+    """Pool settings per backend: each worker keeps its connections, opened after the fork."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A local file cannot go stale under a pooled connection: the ping would be one more
+        # statement on every request for nothing.
+        options["pool_pre_ping"] = False
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+# Every engine this process created; forgotten by a forked child (see _forget_pools).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_pools() -> None:
+    """In a forked child: drop the inherited pooled connections without closing them.
+
+    The app is normally created in each gunicorn worker (preload_app = False). Should one be
+    created before a fork anyway (--preload), the child must not talk over its parent's
+    sockets, nor close them under the parent: it opens its own on first use.
+    """
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools)
+
+
+def _track_engines(app: Flask) -> None:
+    from .extensions import db
+
+    with app.app_context():
+        _ENGINES.update(db.engines.values())
+
+
+@event.listens_for(Engine, "do_connect")
+def _name_postgres_connections(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+    # pg_stat_activity then says which process opened which connection: each gunicorn worker
+    # its own, never the master (see tests/scale).
+    if dialect.name == "postgresql":
+        cparams.setdefault("application_name", f"token-console pid={os.getpid()}")
+
+
 def _init_extensions(app: Flask) -> None:
     from . import keyring, passwords
     from .extensions import bootstrap, csrf, db, login_manager, migrate
 
+    _engine_options(app)
     db.init_app(app)
+    _track_engines(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     login_manager.init_app(app)
@@ -137,9 +183,25 @@ def _init_rate_limits(app: Flask) -> None:
         # A Redis that stopped answering must not hang requests or /readyz for long.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 2, "socket_timeout": 2})
+    from .api import authentication
+
     limiter.init_app(app)
-    storage = limiter.storage  # this app's own storage, even when tests build several apps
-    app.extensions["ratelimit_probe"] = lambda: bool(storage.check())
+    # This app's own storage, even when tests build several apps (none when limits are off).
+    storage = limiter.storage if limiter.enabled else None
+    if storage is not None:
+        app.extensions["ratelimit_probe"] = lambda: bool(storage.check())
+    authentication.init_app(app, storage)
+    manager = limiter.limit_manager
+    if not (manager.default_limits or manager.application_limits
+            or limiter._meta_limits or manager._blueprint_limits):
+        # Flask-Limiter's before-request hook only serves default, application and blueprint
+        # limits, none of which this app sets: decorated views (sign-in) check their own
+        # limit, and the API counts in api.authentication. The hook cost every request more
+        # than counting does.
+        hooks = app.before_request_funcs.get(None, [])
+        app.before_request_funcs[None] = [
+            hook for hook in hooks
+            if getattr(hook, "__func__", None) is not type(limiter)._check_request_limit]
 
 
 def _register_blueprints(app: Flask) -> None:

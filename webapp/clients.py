@@ -13,15 +13,20 @@ import secrets
 import string
 import zlib
 from collections.abc import Iterable
+from typing import TypeVar
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db
 from .keyring import key_by_label, max_token_lifetime
-from .models import ApiClient, VideoSDKKey, utcnow
+from .models import ApiClient, VideoSDKKey, client_keys, utcnow
 from .tokens import LifetimeError, parse_lifetime
+
+_M = TypeVar("_M", ApiClient, VideoSDKKey)
 
 KEY_PREFIX = "tck_"
 SCOPES = ("tokens:mint", "tokens:inspect")
@@ -126,16 +131,58 @@ def create_client(
     return client, plaintext
 
 
+_CLIENT = ApiClient.__table__
+_KEY = VideoSDKKey.__table__
+_CLIENT_COLUMNS = ("id", "name", "key_hash", "key_prefix", "scopes", "max_lifetime",
+                   "rate_limit", "created_at", "revoked_at")
+_KEY_COLUMNS = ("id", "label", "apikey", "secret_encrypted", "secret_last4", "max_lifetime",
+                "allowed_permissions", "allowed_roles", "disabled", "sandbox", "created_at")
+# One indexed statement per request: the client by its key's hash, with the keys it may use
+# (one row per key; a single row of NULL key columns when it names none).
+_BY_KEY_HASH = (
+    select(*(_CLIENT.c[name] for name in _CLIENT_COLUMNS),
+           *(_KEY.c[name].label(f"key_{name}") for name in _KEY_COLUMNS))
+    .select_from(_CLIENT.outerjoin(client_keys, client_keys.c.client_id == _CLIENT.c.id)
+                 .outerjoin(_KEY, _KEY.c.id == client_keys.c.key_id))
+    .where(_CLIENT.c.key_hash == bindparam("key_hash"))
+    .order_by(client_keys.c.key_id)
+)
+
+
 def authenticate(presented: str) -> ApiClient | None:
-    """The active client whose key this is, or None (unknown, malformed or revoked)."""
+    """The active client whose key this is, or None (unknown, malformed or revoked).
+
+    Read afresh on every call, so a revocation holds from the next request on. The client
+    comes back detached from the session with its keys loaded, as of this one read.
+    """
     if not looks_like_client_key(presented):
         return None
-    client = db.session.execute(
-        select(ApiClient).where(ApiClient.key_hash == hash_client_key(presented))
-    ).scalar_one_or_none()
-    if client is None or client.revoked_at is not None:
+    rows = db.session.connection().execute(
+        _BY_KEY_HASH, {"key_hash": hash_client_key(presented)}).all()
+    if not rows or rows[0].revoked_at is not None:
         return None
-    return client
+    first = rows[0]
+    keys = [_as_loaded(VideoSDKKey, {name: getattr(row, f"key_{name}") for name in _KEY_COLUMNS})
+            for row in rows if row.key_id is not None]
+    return _as_loaded(ApiClient, {name: getattr(first, name) for name in _CLIENT_COLUMNS},
+                      keys=keys)
+
+
+def _as_loaded(model: type[_M], values: dict[str, object], **collections: object) -> _M:
+    """An instance as the ORM's own loader builds one, then let go by the session (detached).
+
+    Filled the way a query fills it (no change events, nothing pending), so it can never be
+    flushed as new; cheaper than the constructor on a path every API request takes.
+    """
+    mapper = model.__mapper__
+    if not mapper.configured:
+        configure_mappers()  # what the first query would do: instrument every attribute
+    instance: _M = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    for name, value in collections.items():
+        set_committed_value(instance, name, value)
+    make_transient_to_detached(instance)
+    return instance
 
 
 def revoke(client: ApiClient) -> None:

@@ -7,10 +7,11 @@ Console, API and CLI all mint through :func:`issue` and diagnose through
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Dialect, Executable, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from . import audit
 from .extensions import db
@@ -26,28 +27,44 @@ from .tokens import (
     PolicyViolation,
     Role,
     diagnose,
+    iso_utc,
     mint,
 )
 
 
 def ceiling_policy() -> Policy:
     """The service-wide ceiling: MAX_TOKEN_LIFETIME, everything else allowed."""
-    return Policy(
-        max_lifetime=max_token_lifetime(),
-        permissions=frozenset(p.value for p in Permission),
-        roles=frozenset(r.value for r in Role),
-    )
+    return _ceiling(max_token_lifetime())
+
+
+@lru_cache(maxsize=16)
+def _ceiling(max_lifetime: float) -> Policy:
+    return Policy(max_lifetime=max_lifetime, permissions=_ALL_PERMISSIONS, roles=_ALL_ROLES)
+
+
+_ALL_PERMISSIONS = frozenset(p.value for p in Permission)
+_ALL_ROLES = frozenset(r.value for r in Role)
 
 
 def client_policy(client: ApiClient) -> Policy | None:
     """The API client's own lifetime ceiling, when it has one."""
     if client.max_lifetime is None:
         return None
-    return Policy(
-        max_lifetime=float(client.max_lifetime),
-        permissions=frozenset(p.value for p in Permission),
-        roles=frozenset(r.value for r in Role),
-    )
+    return _ceiling(float(client.max_lifetime))
+
+
+def _record_once(dialect: Dialect) -> Executable | None:
+    """INSERT .. ON CONFLICT (fingerprint) DO NOTHING for this dialect, if it has one."""
+    statement = _RECORD_ONCE.get(dialect.name)
+    if statement is None and dialect.name in ("sqlite", "postgresql"):
+        module = sqlite if dialect.name == "sqlite" else postgresql
+        statement = module.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
+        _RECORD_ONCE[dialect.name] = statement
+    return statement
+
+
+_ISSUED = IssuedToken.__table__
+_RECORD_ONCE: dict[str, Executable] = {}
 
 
 def issue(
@@ -73,49 +90,49 @@ def issue(
     else:
         issuer, actor_kind = "cli", "cli"
     claims = minted.claims
-    record = IssuedToken(
-        fingerprint=minted.fingerprint,
-        key_id=key.id,
-        key_label=key.label,
-        apikey=key.apikey,
-        claims=claims,
-        room_id=_str_or_none(claims.get("roomId")),
-        participant_id=_str_or_none(claims.get("participantId")),
-        issued_at=minted.issued_at,
-        expires_at=minted.expires_at,
-        user_id=user.id if user is not None else None,
-        client_id=client.id if client is not None else None,
-        issuer=issuer,
+    record = {
+        "fingerprint": minted.fingerprint,
+        "key_id": key.id,
+        "key_label": key.label,
+        "apikey": key.apikey,
+        "claims": claims,
+        "room_id": _str_or_none(claims.get("roomId")),
+        "participant_id": _str_or_none(claims.get("participantId")),
+        "issued_at": minted.issued_at,
+        "expires_at": minted.expires_at,
+        "user_id": user.id if user is not None else None,
+        "client_id": client.id if client is not None else None,
+        "issuer": issuer,
+    }
+    event = audit.entry(
+        "token.minted",
+        actor=issuer if actor_kind != "person" else None,
+        actor_kind=actor_kind,
+        target=key.label,
+        details={
+            "via": via,
+            "key": key.label,
+            "claims": claims,
+            "fingerprint": minted.fingerprint,
+            "expiresAt": iso_utc(minted.expires_at),
+        },
     )
-
-    def audit_it() -> None:
-        audit.record(
-            "token.minted",
-            actor=issuer if actor_kind != "person" else None,
-            actor_kind=actor_kind,
-            target=key.label,
-            details={
-                "via": via,
-                "key": key.label,
-                "claims": claims,
-                "fingerprint": minted.fingerprint,
-                "expiresAt": minted.as_dict()["expiresAt"],
-            },
-            commit=False,
-        )
-
+    # Core statements on the session's own connection and transaction: the two rows and
+    # anything else this request changed are committed together, or not at all, without
+    # the ORM's unit of work on the path every mint takes.
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    connection = session.connection()
     # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
     # recorded once, and every mint of it is audited.
-    if lookup(minted.fingerprint) is None:
-        db.session.add(record)
-    audit_it()
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another request recorded this very token between our look-up and our commit.
-        db.session.rollback()
-        audit_it()
-        db.session.commit()
+    once = _record_once(connection.dialect)
+    if once is not None:
+        connection.execute(once, record)
+    elif lookup(minted.fingerprint) is None:
+        connection.execute(insert(_ISSUED), record)
+    audit.append(connection, event)
+    session.commit()
     return minted
 
 

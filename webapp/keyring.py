@@ -7,7 +7,9 @@ so keys can be rotated: old keys still decrypt, the newest encrypts.
 from __future__ import annotations
 
 import secrets as random_secrets
+import threading
 from collections.abc import Iterable
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
@@ -28,6 +30,9 @@ from .tokens import (
 
 MIN_SECRET_BYTES = 32
 SANDBOX_LABEL = "sandbox"
+# Plaintext secrets kept per worker, keyed by their ciphertext: a handful of keys, each
+# decrypted once instead of on every mint. Bounded so a churn of replaced secrets cannot grow it.
+_SECRET_CACHE_SIZE = 256
 
 
 class KeyringError(ValueError):
@@ -38,6 +43,8 @@ def init_app(app: Flask) -> None:
     """Build the app's MultiFernet from ENCRYPTION_KEYS; refuse malformed keys."""
     raw = app.config.get("ENCRYPTION_KEYS") or ""
     keys = [part.strip() for part in str(raw).split(",") if part.strip()]
+    # Per app: tests build apps with different ENCRYPTION_KEYS in one process.
+    app.extensions["secret_cache"] = _SecretCache()
     if not keys:
         app.extensions["fernet"] = None
         return
@@ -61,19 +68,53 @@ def encrypt_secret(secret: str) -> bytes:
     return _fernet().encrypt(secret.encode("utf-8"))
 
 
+class _SecretCache:
+    """Ciphertext -> plaintext for this app's ENCRYPTION_KEYS, bounded, safe across threads.
+
+    A ciphertext carries its own HMAC, so the same bytes always decrypt to the same secret:
+    a replaced secret or a rotated encryption key gives new bytes and a fresh entry.
+    """
+
+    def __init__(self) -> None:
+        self._plain: dict[bytes, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ciphertext: bytes) -> str | None:
+        return self._plain.get(ciphertext)
+
+    def put(self, ciphertext: bytes, plaintext: str) -> None:
+        with self._lock:
+            if len(self._plain) >= _SECRET_CACHE_SIZE:
+                self._plain.clear()
+            self._plain[ciphertext] = plaintext
+
+
 def decrypt_secret(key: VideoSDKKey) -> str:
     """The plaintext secret of a stored key."""
+    ciphertext = bytes(key.secret_encrypted)
+    cache: _SecretCache | None = current_app.extensions.get("secret_cache")
+    if cache is not None and (known := cache.get(ciphertext)) is not None:
+        return known
     try:
-        return _fernet().decrypt(key.secret_encrypted).decode("utf-8")
+        plaintext = _fernet().decrypt(ciphertext).decode("utf-8")
     except InvalidToken as error:
         raise KeyringError(
             f"The secret of key {key.label!r} cannot be decrypted with ENCRYPTION_KEYS."
         ) from error
+    if cache is not None:
+        cache.put(ciphertext, plaintext)
+    return plaintext
 
 
 def max_token_lifetime() -> float:
     """The longest lifetime any key may allow (MAX_TOKEN_LIFETIME)."""
-    return parse_lifetime(current_app.config["MAX_TOKEN_LIFETIME"])
+    return _parsed_lifetime(current_app.config["MAX_TOKEN_LIFETIME"])
+
+
+@lru_cache(maxsize=64)
+def _parsed_lifetime(value: str | int | float) -> float:
+    # A setting read on every mint: parse each distinct spelling once per worker.
+    return parse_lifetime(value)
 
 
 def _default_max_lifetime() -> str:
@@ -184,11 +225,15 @@ def active_keys() -> list[VideoSDKKey]:
 
 def policy_of(key: VideoSDKKey) -> Policy:
     """What a key allows, as the domain's Policy."""
-    return Policy(
-        max_lifetime=float(key.max_lifetime),
-        permissions=frozenset(key.allowed_permissions),
-        roles=frozenset(key.allowed_roles),
-    )
+    return _policy(float(key.max_lifetime), tuple(key.allowed_permissions),
+                   tuple(key.allowed_roles))
+
+
+@lru_cache(maxsize=256)
+def _policy(max_lifetime: float, permissions: tuple[str, ...], roles: tuple[str, ...]) -> Policy:
+    # Policy is frozen: the same stored values give one shared object, built once per worker.
+    return Policy(max_lifetime=max_lifetime, permissions=frozenset(permissions),
+                  roles=frozenset(roles))
 
 
 def known_keys() -> list[KnownKey]:
