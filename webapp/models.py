@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -229,3 +230,14 @@ __all__ = [
     "VideoSDKKey",
     "utcnow",
 ]
+
+
+class AuditTrailIsAppendOnly(RuntimeError):
+    """Something tried to change or remove a line of the audit trail."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_changes(mapper: Any, connection: Any, target: AuditEvent) -> None:
+    # No route edits or deletes the trail; this makes a future bug fail loudly instead.
+    raise AuditTrailIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")

@@ -198,3 +198,22 @@ def test_admin_actions_land_in_the_trail_with_who_where_and_outcome(app, admin_c
                     ("client.created", "c", who, "person", "127.0.0.1", "success")]
     body = admin_client.get("/admin/audit").get_data(as_text=True)
     assert shown_events(body)[:3] == ["client.created", "user.created", "key.created"]
+
+
+def test_the_orm_refuses_to_change_or_delete_an_audit_line(app):
+    from webapp import audit
+    from webapp.models import AuditTrailIsAppendOnly
+
+    with app.app_context():
+        event = audit.record("test.appended", target="x")
+        event.outcome = "tampered"
+        with pytest.raises(AuditTrailIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        stored = db.session.get(AuditEvent, event.id)
+        assert stored.outcome == "success"
+        db.session.delete(stored)
+        with pytest.raises(AuditTrailIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(AuditEvent, event.id) is not None
