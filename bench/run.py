@@ -149,8 +149,9 @@ def load(name: str, port: int, script: Path, master: int) -> Result:
     duration = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(2)]  # type: ignore[union-attr]
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # Anchored: a "+/- Stdev" column such as "72.50%" also ends in "50%".
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     answered = total - non_2xx
     return Result(name, answered, non_2xx, duration, p50, p99,
                   cpu * 1e6 / answered if answered else 0.0)
