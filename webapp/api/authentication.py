@@ -219,8 +219,12 @@ def rate_limit_headers(response: Response) -> Response:
     """Put the client's rate-limit headers on every answer that spent its quota, errors too."""
     headers: dict[str, str] | None = g.get("rate_limit_headers")
     if headers:
+        present = {name.lower() for name in response.headers.keys()}
         for name, value in headers.items():
-            response.headers[name] = value
+            if name.lower() in present:  # a 429 problem carries them already: replace
+                response.headers[name] = value
+            else:  # no scan of the list, as setting one would do
+                response.headers.add(name, value)
     return response
 
 
