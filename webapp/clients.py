@@ -13,12 +13,13 @@ import secrets
 import string
 import zlib
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 from limits import parse_many
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.base import instance_state
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import rawsql
@@ -161,14 +162,40 @@ def authenticate(presented: str) -> ApiClient | None:
     """
     if not looks_like_client_key(presented):
         return None
+    key_hash = hash_client_key(presented)
     with rawsql.cursor() as (_, cursor, dialect):
-        rows = _BY_KEY_HASH.rows(cursor, dialect, {"key_hash": hash_client_key(presented)})
+        raw = _BY_KEY_HASH.raw_rows(cursor, dialect, {"key_hash": key_hash})
+    # The same read as last time for this key (every column of the client and its keys
+    # equal): hand back what was built from it then, unless someone changed or attached it.
+    recent = _RECENT.get(key_hash)
+    if recent is not None and recent[0] == raw and _pristine(recent[1]):
+        return recent[1]
+    rows = _BY_KEY_HASH.converted(raw, dialect)
     if not rows or rows[0][_REVOKED_AT] is not None:
         return None
     keys = [_as_loaded(VideoSDKKey, dict(zip(_KEY_COLUMNS, row[_KEY_AT:], strict=True)))
             for row in rows if row[_KEY_AT] is not None]
-    return _as_loaded(ApiClient, dict(zip(_CLIENT_COLUMNS, rows[0][:_KEY_AT], strict=True)),
-                      keys=keys)
+    client = _as_loaded(ApiClient, dict(zip(_CLIENT_COLUMNS, rows[0][:_KEY_AT], strict=True)),
+                        keys=keys)
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.clear()
+    _RECENT[key_hash] = (raw, client)
+    return client
+
+
+# Per process: a key's hash -> the raw rows last read for it and the client built from them.
+# Only ever used after the same single read returned the very same rows (see authenticate).
+_RECENT: dict[str, tuple[list[Any], ApiClient]] = {}
+_RECENT_SIZE = 256
+
+
+def _pristine(client: ApiClient) -> bool:
+    """Still exactly as built: detached from any session, nothing set on it or its keys."""
+    for instance in (client, *client.keys):
+        state = instance_state(instance)
+        if state.modified or state.session_id is not None:
+            return False
+    return True
 
 
 def _as_loaded(model: type[_M], values: dict[str, object], **collections: object) -> _M:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 
@@ -80,23 +80,70 @@ class Statement:
     def rows(self, cursor: Any, dialect: Dialect,
              values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT and return every row with its columns converted."""
+        return self.converted(self.raw_rows(cursor, dialect, values), dialect)
+
+    def raw_rows(self, cursor: Any, dialect: Dialect,
+                 values: Mapping[str, Any]) -> list[Any]:
+        """Run a SELECT and return its rows as the driver gave them."""
         compiled = self.compiled(dialect)
         cursor.execute(compiled.sql, compiled.parameters(values))
-        return [compiled.row(raw) for raw in cursor.fetchall()]
+        return list(cursor.fetchall())
+
+    def converted(self, rows: list[Any], dialect: Dialect) -> list[tuple[Any, ...]]:
+        """Rows from :meth:`raw_rows` with their columns converted as SQLAlchemy would."""
+        compiled = self.compiled(dialect)
+        return [compiled.row(raw) for raw in rows]
 
 
 def engine() -> Engine:
     """The current app's default engine."""
-    return db.engines[None] if current_app else db.engine
+    return db.engine
+
+
+# The connection of the innermost held() block of this thread or task, if any.
+_HELD: ContextVar[tuple[Any, Any, Dialect] | None] = ContextVar("rawsql_held", default=None)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Check out one pooled connection for every :func:`cursor` inside this block.
+
+    An API request reads its client and writes its mint on one connection, checked out once.
+    Whatever is left uncommitted at the end is rolled back as the connection goes back.
+    """
+    if _HELD.get() is not None:
+        yield
+        return
+    bound = engine()
+    connection = bound.raw_connection()
+    try:
+        handle = connection.cursor()
+        token = _HELD.set((connection, handle, bound.dialect))
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            handle.close()
+    finally:
+        connection.close()
 
 
 @contextmanager
 def cursor() -> Iterator[tuple[Any, Any, Dialect]]:
     """A pooled DBAPI connection, a cursor on it and its dialect; returned to the pool after.
 
-    The caller commits; whatever it did not commit is rolled back when the connection goes
-    back to the pool. Pool events (PostgreSQL's pre-ping, SQLite's pragmas) apply as usual.
+    The held() connection when there is one. The caller commits; whatever it did not commit
+    is rolled back if it fails, or when the connection goes back to the pool. Pool events
+    (PostgreSQL's pre-ping, SQLite's pragmas) apply as usual.
     """
+    current = _HELD.get()
+    if current is not None:
+        try:
+            yield current
+        except BaseException:
+            current[0].rollback()
+            raise
+        return
     bound = engine()
     connection = bound.raw_connection()
     try:

@@ -18,6 +18,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES
 
+from .. import rawsql
 from ..clients import authenticate
 from ..errors import API_PREFIXES
 from ..models import ApiClient
@@ -244,19 +245,22 @@ def client_required(*scopes: str) -> Callable[[F], F]:
                     "Send the client key as 'Authorization: Bearer <client key>'.",
                     key_presented=False,
                 )
-            client = authenticate(key)
-            if client is None:
-                raise _unauthorized("The client key is unknown or revoked.", key_presented=True)
-            missing = [scope for scope in scopes if scope not in (client.scopes or ())]
-            if missing:
-                raise forbidden(
-                    f"This client lacks the scope {' and '.join(missing)}.",
-                    headers={"WWW-Authenticate":
-                             f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
-                )
-            g.api_client = client
-            _spend_quota()
-            return view(*args, **kwargs)
+            # One pooled connection reads the client and, on a mint, writes its two rows.
+            with rawsql.held():
+                client = authenticate(key)
+                if client is None:
+                    raise _unauthorized("The client key is unknown or revoked.",
+                                        key_presented=True)
+                missing = [scope for scope in scopes if scope not in (client.scopes or ())]
+                if missing:
+                    raise forbidden(
+                        f"This client lacks the scope {' and '.join(missing)}.",
+                        headers={"WWW-Authenticate":
+                                 f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
+                    )
+                g.api_client = client
+                _spend_quota()
+                return view(*args, **kwargs)
 
         guarded.access = ("scopes", frozenset(scopes))  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
