@@ -19,8 +19,8 @@ from flask import current_app
 from limits import parse_many
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.base import instance_state
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import instance_state
 
 from . import rawsql
 from .extensions import db
