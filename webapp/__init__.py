@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -173,6 +174,55 @@ def _init_extensions(app: Flask) -> None:
     from .auth import sessions  # noqa: F401  registers the user loader
 
     cors.init_app(app)
+    _spare_the_api(app)
+
+
+# The blueprints whose requests carry a bearer key and never a session (see api.authentication).
+API_BLUEPRINTS = frozenset({"api", "dropin"})
+
+
+def _spare_the_api(app: Flask) -> None:
+    """Extension hooks with nothing to do on an API request return at once there.
+
+    CSRF exempts the API's blueprints anyway; Flask-Login's remember cookie lives in the
+    session, which the API neither reads nor writes; Flask-Limiter only counts sign-in (the
+    API counts in api.authentication), so it has no limit, header or context for an API
+    request. Each hook cost a few microseconds of proxies and look-ups on every mint.
+    """
+    from flask_limiter import Limiter
+
+    from .extensions import limiter, login_manager
+
+    def ours(hook: Any) -> bool:
+        owner = getattr(hook, "__self__", None)
+        if owner is login_manager or owner is limiter:
+            return True
+        if isinstance(hook, partial) and hook.args[:1] == (limiter,):
+            return hook.func is getattr(Limiter, "_Limiter__inject_headers", None)
+        return getattr(hook, "__qualname__", "") == "CSRFProtect.init_app.<locals>.csrf_protect"
+
+    for hooks, on_api in ((app.before_request_funcs, _none), (app.after_request_funcs, _same),
+                          (app.teardown_request_funcs, _none)):
+        hooks[None] = [_skipped_on_the_api(hook, on_api) if ours(hook) else hook
+                       for hook in hooks.get(None, [])]
+
+
+def _none(*_: Any) -> None:
+    return None
+
+
+def _same(response: Any) -> Any:
+    return response
+
+
+def _skipped_on_the_api(hook: Any, on_api: Any) -> Any:
+    @wraps(hook)
+    def hook_off_the_api(*args: Any) -> Any:
+        if request.blueprint in API_BLUEPRINTS:
+            return on_api(*args)
+        return hook(*args)
+
+    return hook_off_the_api
 
 
 def _init_rate_limits(app: Flask) -> None:

@@ -10,12 +10,17 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Dialect, insert
 
+from . import rawsql
 from .extensions import db
 from .models import AuditEvent, utcnow
 
 _INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
+_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
+# The same INSERT, run straight on a DBAPI cursor by the mint path (see rawsql).
+_RAW_INSERT = rawsql.Statement(insert(AuditEvent.__table__).inline(),  # type: ignore[arg-type]
+                               _COLUMNS)
 
 
 def client_address() -> str | None:
@@ -66,6 +71,14 @@ def append(connection: Connection, values: dict[str, Any]) -> None:
     The hot path (minting) uses this; the row is committed with the caller's other writes.
     """
     connection.execute(_INSERT, values)
+
+
+def append_raw(cursor: Any, dialect: Dialect, values: dict[str, Any]) -> None:
+    """Insert an :func:`entry` on a DBAPI cursor, in the transaction its connection holds.
+
+    The caller commits, with its other writes, before it answers.
+    """
+    _RAW_INSERT.execute(cursor, dialect, values)
 
 
 def record(

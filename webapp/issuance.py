@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import Dialect, Executable, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import audit
+from . import audit, rawsql
 from .extensions import db
 from .keyring import decrypt_secret, known_keys, max_token_lifetime, policy_of
 from .models import ApiClient, IssuedToken, User, VideoSDKKey, utcnow
@@ -65,6 +65,30 @@ def _record_once(dialect: Dialect) -> Executable | None:
 
 _ISSUED = IssuedToken.__table__
 _RECORD_ONCE: dict[str, Executable] = {}
+_RECORD_COLUMNS = ("fingerprint", "key_id", "key_label", "apikey", "claims", "room_id",
+                   "participant_id", "issued_at", "expires_at", "user_id", "client_id", "issuer")
+# The same INSERT .. ON CONFLICT DO NOTHING, run straight on a DBAPI cursor (see rawsql).
+_RAW_RECORD_ONCE = {
+    "sqlite": rawsql.Statement(
+        sqlite.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"]).inline(),
+        _RECORD_COLUMNS),
+    "postgresql": rawsql.Statement(
+        postgresql.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
+        .inline(), _RECORD_COLUMNS),
+}
+
+
+def _session_untouched() -> bool:
+    """Whether this request's ORM session has read or changed nothing (or does not exist).
+
+    Then the two rows of a mint can go on a connection of their own: there is nothing else
+    of the request's to commit with them, and no transaction of its own to wait for.
+    """
+    registry = db.session.registry
+    if not registry.has():
+        return True
+    session = registry()
+    return not (session.new or session.dirty or session.deleted or session.in_transaction())
 
 
 def issue(
@@ -117,15 +141,26 @@ def issue(
             "expiresAt": iso_utc(minted.expires_at),
         },
     )
+    # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
+    # recorded once, and every mint of it is audited.
+    if _session_untouched():
+        # The API's path: nothing else of the request's to commit, so both rows go straight
+        # on a pooled DBAPI connection and commit before the answer, or not at all.
+        bound = rawsql.engine()
+        once_raw = _RAW_RECORD_ONCE.get(bound.dialect.name)
+        if once_raw is not None:
+            with rawsql.cursor() as (raw, cursor, dialect):
+                once_raw.execute(cursor, dialect, record)
+                audit.append_raw(cursor, dialect, event)
+                raw.commit()
+            return minted
     # Core statements on the session's own connection and transaction: the two rows and
     # anything else this request changed are committed together, or not at all, without
-    # the ORM's unit of work on the path every mint takes.
+    # the ORM's unit of work.
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
-    # recorded once, and every mint of it is audited.
     once = _record_once(connection.dialect)
     if once is not None:
         connection.execute(once, record)

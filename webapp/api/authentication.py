@@ -18,6 +18,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES
 
+from .. import rawsql
 from ..clients import authenticate
 from ..errors import API_PREFIXES
 from ..models import ApiClient
@@ -219,8 +220,12 @@ def rate_limit_headers(response: Response) -> Response:
     """Put the client's rate-limit headers on every answer that spent its quota, errors too."""
     headers: dict[str, str] | None = g.get("rate_limit_headers")
     if headers:
+        present = {name.lower() for name in response.headers.keys()}
         for name, value in headers.items():
-            response.headers[name] = value
+            if name.lower() in present:  # a 429 problem carries them already: replace
+                response.headers[name] = value
+            else:  # no scan of the list, as setting one would do
+                response.headers.add(name, value)
     return response
 
 
@@ -240,19 +245,22 @@ def client_required(*scopes: str) -> Callable[[F], F]:
                     "Send the client key as 'Authorization: Bearer <client key>'.",
                     key_presented=False,
                 )
-            client = authenticate(key)
-            if client is None:
-                raise _unauthorized("The client key is unknown or revoked.", key_presented=True)
-            missing = [scope for scope in scopes if scope not in (client.scopes or ())]
-            if missing:
-                raise forbidden(
-                    f"This client lacks the scope {' and '.join(missing)}.",
-                    headers={"WWW-Authenticate":
-                             f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
-                )
-            g.api_client = client
-            _spend_quota()
-            return view(*args, **kwargs)
+            # One pooled connection reads the client and, on a mint, writes its two rows.
+            with rawsql.held():
+                client = authenticate(key)
+                if client is None:
+                    raise _unauthorized("The client key is unknown or revoked.",
+                                        key_presented=True)
+                missing = [scope for scope in scopes if scope not in (client.scopes or ())]
+                if missing:
+                    raise forbidden(
+                        f"This client lacks the scope {' and '.join(missing)}.",
+                        headers={"WWW-Authenticate":
+                                 f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
+                    )
+                g.api_client = client
+                _spend_quota()
+                return view(*args, **kwargs)
 
         guarded.access = ("scopes", frozenset(scopes))  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
