@@ -136,3 +136,12 @@ def test_other_methods_are_405_problems(api, caller):
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "method_not_allowed"
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def test_a_head_probe_mints_nothing(app, api, caller):
+    response = api.head("/get-token?roomId=r1", headers=caller.headers)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    with app.app_context():
+        assert db.session.execute(select(IssuedToken)).first() is None
+        assert db.session.execute(select(AuditEvent)).first() is None

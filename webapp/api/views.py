@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .. import issuance
@@ -193,6 +193,9 @@ def _dropin_fields() -> tuple[str | None, str | None]:
 @client_required(MINT)
 def get_token() -> ResponseReturnValue:
     """VideoSDK's example `/get-token`: 200 {"token"} with their defaults, under this policy."""
+    if request.method == "HEAD":
+        # Flask answers HEAD with the GET view; a probe must not mint (and audit) a token.
+        abort(405, valid_methods=["GET", "POST"])
     client = current_client()
     key_label: str | None = None
     try:
