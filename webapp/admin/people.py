@@ -13,7 +13,7 @@ LAST_ADMIN = "{email} is the last active admin: make someone else admin first."
 
 def is_last_admin(user: User) -> bool:
     """Whether ``user`` is the only active admin, whom nobody may demote or disable."""
-    return user.role == "admin" and user.active and count_admins() <= 1
+    return user.role == "admin" and user.active and count_admins(lock=True) <= 1
 
 
 def change_role(user: User, role: str) -> None:

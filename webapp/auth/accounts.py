@@ -107,8 +107,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def count_admins() -> int:
-    """How many active admins there are."""
+def count_admins(*, lock: bool = False) -> int:
+    """How many active admins there are; with ``lock``, holding their rows until commit.
+
+    The lock makes two admins demoting each other at once take turns on PostgreSQL, so
+    the second sees the first's change and one active admin always remains.
+    """
+    active_admins = (User.role == "admin", User.active.is_(True))
+    if lock:
+        return len(db.session.execute(
+            select(User.id).where(*active_admins).with_for_update()).all())
     return db.session.execute(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-    ).scalar_one()
+        select(func.count()).select_from(User).where(*active_admins)).scalar_one()
