@@ -23,6 +23,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def sqlite_env(tmp_path: Path, name: str, **extra: str) -> dict[str, str]:
+    """The environment of a deployment on one SQLite file under ``tmp_path``."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "TOKEN_CONSOLE_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / (name + '.db')}",
+        "SECRET_KEY": f"{name}-" + "k" * 40,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+def app_for(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """An app in this process on the same database and secrets as ``env``'s servers."""
+    from webapp import create_app
+
+    return create_app({"INSTANCE_PATH": env["TOKEN_CONSOLE_INSTANCE_PATH"],
+                       "DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"],
+                       "ENCRYPTION_KEYS": env["ENCRYPTION_KEYS"]})
+
+
 class Gunicorn:
     """``gunicorn wsgi:app`` with the repository's config, its logs captured to files."""
 

@@ -12,12 +12,11 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 import pytest
-from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from tests.servers import Gunicorn
-from webapp import clients, create_app, keyring
+from tests.servers import Gunicorn, app_for, sqlite_env
+from webapp import clients, keyring
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
 
@@ -29,16 +28,8 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "webapp" / "migrations
 @pytest.fixture
 def deployment(tmp_path):
     """A migrated SQLite file with a key and a client above any load; env and client key."""
-    env = {
-        "TOKEN_CONSOLE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
-        "SECRET_KEY": "concurrency-" + "k" * 40,
-        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "LOG_LEVEL": "INFO",
-    }
-    app = create_app({"INSTANCE_PATH": env["TOKEN_CONSOLE_INSTANCE_PATH"],
-                      "DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"],
-                      "ENCRYPTION_KEYS": env["ENCRYPTION_KEYS"]})
+    env = sqlite_env(tmp_path, "shared")
+    app = app_for(env)
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         keyring.add_key("load", "load-api-key", "L" * 64)

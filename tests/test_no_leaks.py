@@ -16,11 +16,9 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from tests.servers import Gunicorn, run_cli
-from webapp import create_app
+from tests.servers import Gunicorn, app_for, run_cli, sqlite_env
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
@@ -85,15 +83,8 @@ def api(base: str, method: str, path: str, key: str, payload: object | None = No
 
 
 def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
-    env = {
-        "TOKEN_CONSOLE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'leaks.db'}",
-        "SECRET_KEY": "leak-test-" + "k" * 40,
-        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "LOG_LEVEL": "DEBUG",
-        "VIDEOSDK_API_KEY": "leak-test-apikey",
-        "VIDEOSDK_SECRET_KEY": KEY_SECRET,
-    }
+    env = sqlite_env(tmp_path, "leaks", LOG_LEVEL="DEBUG", VIDEOSDK_API_KEY="leak-test-apikey",
+                     VIDEOSDK_SECRET_KEY=KEY_SECRET)
     setup = run_cli(env, "setup")
     assert setup.returncode == 0, setup.stderr
     admin_password = re.search(r"^Password: (\S+)$", setup.stdout, re.MULTILINE).group(1)
@@ -200,9 +191,7 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
         logs = server.logs()
 
     assert "POST /login" in logs  # the access log was really captured
-    app = create_app({"INSTANCE_PATH": env["TOKEN_CONSOLE_INSTANCE_PATH"],
-                      "DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"],
-                      "ENCRYPTION_KEYS": env["ENCRYPTION_KEYS"]})
+    app = app_for(env)
     with app.app_context():
         rows = db.session.execute(select(AuditEvent)).scalars().all()
         audit_text = json.dumps([[r.actor, r.action, r.target, r.outcome, r.address, r.details]
