@@ -55,6 +55,17 @@ def test_production_sets_secure_cookies_and_never_debug(tmp_path, monkeypatch, c
     assert app.debug is False
 
 
+@pytest.mark.parametrize(("app_env", "secure"), [("development", False), ("staging", True),
+                                                 ("test", True)])
+def test_cookies_are_secure_outside_development(tmp_path, monkeypatch, clean_environment,
+                                                app_env, secure):
+    monkeypatch.setenv("APP_ENV", app_env)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["SESSION_COOKIE_SECURE"] is secure
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
 def test_environment_overrides_defaults(tmp_path, monkeypatch, clean_environment):
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})

@@ -145,8 +145,11 @@ def finalize(config: dict[str, Any]) -> None:
                 "and python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'"
             )
-        config["SESSION_COOKIE_SECURE"] = True
         config["DEBUG"] = False
+    if config["APP_ENV"] != "development":
+        # Only a developer's own machine serves the console over plain HTTP.
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["RATELIMIT_HEADERS_ENABLED"] = True
     for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
