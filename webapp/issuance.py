@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Dialect, Executable, insert, select
+from sqlalchemy import Executable, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import audit, rawsql
@@ -53,28 +53,19 @@ def client_policy(client: ApiClient) -> Policy | None:
     return _ceiling(float(client.max_lifetime))
 
 
-def _record_once(dialect: Dialect) -> Executable | None:
-    """INSERT .. ON CONFLICT (fingerprint) DO NOTHING for this dialect, if it has one."""
-    statement = _RECORD_ONCE.get(dialect.name)
-    if statement is None and dialect.name in ("sqlite", "postgresql"):
-        module = sqlite if dialect.name == "sqlite" else postgresql
-        statement = module.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
-        _RECORD_ONCE[dialect.name] = statement
-    return statement
-
-
 _ISSUED = IssuedToken.__table__
-_RECORD_ONCE: dict[str, Executable] = {}
 _RECORD_COLUMNS = ("fingerprint", "key_id", "key_label", "apikey", "claims", "room_id",
                    "participant_id", "issued_at", "expires_at", "user_id", "client_id", "issuer")
-# The same INSERT .. ON CONFLICT DO NOTHING, run straight on a DBAPI cursor (see rawsql).
+# INSERT .. ON CONFLICT (fingerprint) DO NOTHING, for the dialects that have it; the same
+# statement runs on the session's connection or, on the API's path, straight on a DBAPI
+# cursor (see rawsql).
+_RECORD_ONCE: dict[str, Executable] = {
+    name: module.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 _RAW_RECORD_ONCE = {
-    "sqlite": rawsql.Statement(
-        sqlite.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"]).inline(),
-        _RECORD_COLUMNS),
-    "postgresql": rawsql.Statement(
-        postgresql.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
-        .inline(), _RECORD_COLUMNS),
+    name: rawsql.Statement(statement.inline(), _RECORD_COLUMNS)  # type: ignore[attr-defined]
+    for name, statement in _RECORD_ONCE.items()
 }
 
 
@@ -161,7 +152,7 @@ def issue(
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    once = _record_once(connection.dialect)
+    once = _RECORD_ONCE.get(connection.dialect.name)
     if once is not None:
         connection.execute(once, record)
     elif lookup(minted.fingerprint) is None:
