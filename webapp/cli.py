@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .tokens import (
     diagnose,
     format_lifetime,
     mint,
+    read_moment,
 )
 
 users_cli = AppGroup("users", help="People who sign in to the console.")
@@ -224,8 +225,7 @@ def _parse_moment(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return read_moment(value)
     except (ValueError, OverflowError) as error:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as "
                                  "2026-11-27T10:00:00Z.", param_hint="--at") from error

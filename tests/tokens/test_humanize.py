@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from tests.tokens.factory import NOW
-from webapp.tokens import describe_expiry, iso_utc, relative
+from webapp.tokens import describe_expiry, iso_utc, read_moment, relative
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,23 @@ def test_iso_utc() -> None:
     )
     assert iso_utc(datetime(2026, 11, 27, 21, 0)) == "2026-11-27T21:00:00Z"  # naive is UTC
     assert iso_utc(datetime(5, 1, 1)) == "0005-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-03-01T14:30", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)),
+    (" 2025-03-01 14:30 ", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)),
+    ("2025-03-01T14:30Z", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)),
+    ("2025-03-01T14:30z", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)),
+    ("2025-03-01T20:00+05:30", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)),
+])
+def test_read_moment_is_utc_unless_an_offset_says_otherwise(text: str, expected: datetime) -> None:
+    moment = read_moment(text)
+    assert moment == expected
+    assert moment.utcoffset() == timedelta(0)
+
+
+def test_read_moment_refuses_what_is_not_iso_8601_or_leaves_the_calendar() -> None:
+    with pytest.raises(ValueError):
+        read_moment("yesterday")
+    with pytest.raises(OverflowError):
+        read_moment("0001-01-01T00:00+01:00")

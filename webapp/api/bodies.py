@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, request
 
-from ..tokens import MintRequest, Use
+from ..tokens import MintRequest, Use, read_moment
 from .problems import not_json, validation_failed
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -167,17 +167,13 @@ def parse_moment(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError("at must be an ISO 8601 date and time, such as 2025-01-31T09:30:00Z.")
     try:
-        moment = datetime.fromisoformat(value.strip())
+        return read_moment(value)
+    except OverflowError as error:
+        raise ValueError("at is outside the calendar once moved to UTC.") from error
     except ValueError as error:
         raise ValueError(
             "at is not an ISO 8601 date and time: write it as 2025-01-31T09:30:00Z."
         ) from error
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as error:
-        raise ValueError("at is outside the calendar once moved to UTC.") from error
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..tokens import PRESETS, Permission, Role, format_lifetime, parse_lifetime
+from ..tokens import PRESETS, Permission, Role, format_lifetime, parse_lifetime, read_moment
 
 DEFAULT_PRESET = "1h"
 PRESET_WORDS = {"10m": "10 minutes", "1h": "1 hour", "24h": "24 hours", "7d": "7 days",
@@ -200,18 +200,14 @@ class InspectForm(FlaskForm):
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment typed by a person: UTC unless it carries an offset (or a Z)."""
     try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+        return read_moment(text)
+    except OverflowError:
+        raise ValidationError("This moment falls outside the calendar once moved to UTC.") from None
     except ValueError:
         raise ValidationError(
             "Write the moment as 2025-03-01T14:30 (taken as UTC) or with an offset, such as "
             "2025-03-01T14:30+05:30."
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValidationError("This moment falls outside the calendar once moved to UTC.") from None
 
 
 DATE_MESSAGE = "Write the date as YYYY-MM-DD."

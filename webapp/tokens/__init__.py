@@ -15,7 +15,7 @@ from .diagnosis import (
     Verdict,
     diagnose,
 )
-from .humanize import describe_expiry, iso_utc, relative
+from .humanize import describe_expiry, iso_utc, read_moment, relative
 from .lifetimes import PRESETS, LifetimeError, format_lifetime, parse_lifetime
 from .minting import MintedToken, MintError, MintRequest, Policy, PolicyViolation, mint
 from .reading import clean_paste
@@ -58,6 +58,7 @@ __all__ = [
     "iso_utc",
     "mint",
     "parse_lifetime",
+    "read_moment",
     "relative",
     "sign",
     "signature_matches",

@@ -13,6 +13,18 @@ _UNITS: tuple[tuple[str, int], ...] = (
 )
 
 
+def read_moment(text: str) -> datetime:
+    """An ISO 8601 moment as typed by a person, in UTC; without an offset it is UTC (SPEC 3).
+
+    Raises ValueError when the text is not ISO 8601, OverflowError when the moment falls
+    outside the calendar once moved to UTC.
+    """
+    text = text.strip()
+    if text.endswith("z"):
+        text = text[:-1] + "Z"
+    return as_utc(datetime.fromisoformat(text))
+
+
 def as_utc(moment: datetime) -> datetime:
     """The same moment as an aware UTC datetime; a naive datetime is taken to be UTC."""
     if moment.tzinfo is None:
