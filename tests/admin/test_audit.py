@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.routing import BuildError
 
 from webapp.extensions import db
@@ -205,7 +207,7 @@ def test_the_orm_refuses_to_change_or_delete_an_audit_line(app):
     from webapp.models import AuditTrailIsAppendOnly
 
     with app.app_context():
-        event = audit.record("test.appended", target="x")
+        event = audit.record("key.updated", target="x")
         event.outcome = "tampered"
         with pytest.raises(AuditTrailIsAppendOnly):
             db.session.commit()
@@ -217,3 +219,65 @@ def test_the_orm_refuses_to_change_or_delete_an_audit_line(app):
             db.session.commit()
         db.session.rollback()
         assert db.session.get(AuditEvent, event.id) is not None
+
+
+def test_the_filter_menus_come_from_the_vocabulary_not_from_a_scan_of_the_trail(
+        app, admin_client, trail):
+    from webapp import audit
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = admin_client.get("/admin/audit").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # Every action is offered, including ones the trail holds no line of yet.
+    assert re.findall(r'<option value="([^"]*)"', body) == ["", *audit.ACTIONS,
+                                                              "", *audit.OUTCOMES]
+    trail_reads = [s for s in statements if "audit_events" in s and s.lstrip().startswith("SELECT")]
+    # The page of lines and its count; nothing that reads the whole trail for its values.
+    assert len(trail_reads) == 2, trail_reads
+    assert not any("DISTINCT" in s.upper() for s in statements)
+
+
+@pytest.mark.parametrize(("action", "outcome"), [("key.deleted", "success"),
+                                                 ("key.created", "tampered")])
+def test_the_trail_records_only_its_own_actions_and_outcomes(app, action, outcome):
+    from webapp import audit
+
+    with app.app_context(), pytest.raises(ValueError, match="not an audit action"):
+        audit.record(action, outcome=outcome)
+    with app.app_context():
+        assert db.session.execute(select(AuditEvent)).first() is None
+
+
+def _literal_actions(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _literal_actions(node.body) | _literal_actions(node.orelse)
+    return set()
+
+
+def test_every_action_the_code_records_is_in_the_vocabulary_and_no_other():
+    """The filter menu offers exactly what some code path can record."""
+    from webapp import audit
+
+    recorders = {"record", "entry", "_refused", "_refused_on_user_page"}
+    recorded: set[str] = set()
+    for path in Path(audit.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and node.args:
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                if name in recorders:
+                    recorded |= _literal_actions(node.args[0])
+            elif isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "action" for t in node.targets):
+                recorded |= _literal_actions(node.value)
+    assert recorded == set(audit.ACTIONS)

@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date
-from typing import Any
 
 from sqlalchemy import Select, select
 
@@ -59,11 +58,6 @@ def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
         # Inclusive: everything before the start of the next day.
         query = query.where(AuditEvent.at < end)
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-
-
-def known_values(column: Any) -> list[str]:
-    """The distinct values of an audit column, sorted, for the filter menus."""
-    return list(db.session.execute(select(column).distinct().order_by(column)).scalars())
 
 
 def safe_cell(value: object) -> str:

@@ -32,7 +32,7 @@ from ..access import roles_required
 from ..auth.accounts import AccountError, create_user
 from ..extensions import db
 from ..listing import requested_page
-from ..models import ApiClient, AuditEvent, User, UserSession, VideoSDKKey, utcnow
+from ..models import ApiClient, User, UserSession, VideoSDKKey, utcnow
 from ..tokens import format_lifetime
 from . import bp, people, trail
 from .forms import (
@@ -400,10 +400,8 @@ def revoke_client(client_id: int) -> ResponseReturnValue:
 
 def _audit_filter_form() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [SelectChoice("", "Any action"),
-                           *trail.known_values(AuditEvent.action)]
-    form.outcome.choices = [SelectChoice("", "Any outcome"),
-                            *trail.known_values(AuditEvent.outcome)]
+    form.action.choices = [SelectChoice("", "Any action"), *audit.ACTIONS]
+    form.outcome.choices = [SelectChoice("", "Any outcome"), *audit.OUTCOMES]
     return form
 
 
