@@ -13,6 +13,9 @@ from .extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The roles that may mint tokens in the console (support staff only inspect).
+MINTING_ROLES = ("admin", "developer")
+
 
 def public(view: F) -> F:
     """Mark a view as reachable by anyone, on purpose."""

@@ -31,6 +31,14 @@ from .tokens import (
     mint,
 )
 
+# Who the history names as a token's issuer when no person signed in for it.
+CLI_ISSUER = "cli"
+
+
+def client_issuer(name: str) -> str:
+    """How the history and the audit trail name an API client."""
+    return f"client {name}"
+
 
 def ceiling_policy() -> Policy:
     """The service-wide ceiling: MAX_TOKEN_LIFETIME, everything else allowed."""
@@ -101,9 +109,9 @@ def issue(
     if user is not None:
         issuer, actor_kind = user.email, "person"
     elif client is not None:
-        issuer, actor_kind = f"client {client.name}", "client"
+        issuer, actor_kind = client_issuer(client.name), "client"
     else:
-        issuer, actor_kind = "cli", "cli"
+        issuer, actor_kind = CLI_ISSUER, "cli"
     claims = minted.claims
     record = {
         "fingerprint": minted.fingerprint,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from tests.console.pages import all_errors, errors_beside, parse, value_of
 from webapp.extensions import db
@@ -73,7 +74,37 @@ def test_an_admin_sees_every_token_with_its_issuer(admin_client, issued):
     assert rows(html) == ["c" * 64, "e" * 64, "b" * 64, "d" * 64, "a" * 64, "f" * 64]
     assert "client backend" in html
     people = [o.attrs["value"] for o in parse(html).by_id("person").find_all("option")]
-    assert people == ["", issued["admin"], "client backend", issued["mine"], issued["other"]]
+    # Everyone who may mint (people, then API clients, then the command line), whether or not
+    # they have yet: the menu is read from those tables, never from the history.
+    assert people == ["", *sorted([issued["admin"], issued["mine"], issued["other"]]),
+                      "client backend", "cli"]
+
+
+def test_the_filter_menus_never_read_the_whole_history(app, admin_client, issued):
+    from webapp import keyring
+
+    with app.app_context():
+        keyring.add_key("production", "prod-api-key", "s" * 40)
+        db.session.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        html = admin_client.get("/tokens?key=long").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    keys = [o.attrs["value"] for o in parse(html).by_id("key").find_all("option")]
+    # The stored key, and the label asked for in the URL though no stored key has it now.
+    assert keys == ["", "long", "production"]
+    assert value_of(html, "key") == "long"
+    assert not any("DISTINCT" in statement.upper() for statement in statements)
+    history_reads = [s for s in statements if "FROM issued_tokens" in s]
+    assert len(history_reads) == 2, history_reads  # the page of rows and its count
 
 
 def test_a_row_shows_claims_times_and_a_short_fingerprint_never_a_token(developer_client,

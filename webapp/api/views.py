@@ -52,7 +52,7 @@ def _no_store(response: Response) -> Response:
 
 
 def _actor(client: ApiClient) -> str:
-    return f"client {client.name}"
+    return issuance.client_issuer(client.name)
 
 
 def _choose_key(client: ApiClient, apikey: str | None) -> VideoSDKKey:

@@ -7,9 +7,11 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
+from ..access import MINTING_ROLES
 from ..extensions import db
+from ..issuance import CLI_ISSUER, client_issuer
 from ..listing import day_after, day_start
-from ..models import IssuedToken, User
+from ..models import ApiClient, IssuedToken, User, VideoSDKKey
 
 PER_PAGE = 50
 
@@ -49,14 +51,21 @@ def filtered(query: Select[tuple[IssuedToken]], filters: Filters) -> Select[tupl
     return query.order_by(IssuedToken.issued_at.desc(), IssuedToken.id.desc())
 
 
+# The filter menus are read from the keys, people and clients (a handful of rows), never from
+# the history itself: a DISTINCT over every token issued here scans the whole table on every
+# view of the page, and that table grows with every mint. A value asked for in the URL (a
+# link, or a key since removed) is kept in its menu so the form shows what is filtered.
 
-def key_labels(query: Select[tuple[IssuedToken]]) -> list[str]:
-    """The key labels found among the visible tokens, for the key filter."""
-    labels = query.with_only_columns(IssuedToken.key_label).distinct()
-    return sorted(db.session.execute(labels).scalars())
+def key_labels(chosen: str | None = None) -> list[str]:
+    """The stored keys' labels, for the key filter."""
+    labels = set(db.session.execute(select(VideoSDKKey.label)).scalars())
+    return sorted(labels | {chosen} if chosen else labels)
 
 
-def issuers() -> list[str]:
-    """Everyone who issued a token here (people, API clients, the CLI), for the admin's filter."""
-    names = select(IssuedToken.issuer).distinct()
-    return sorted(db.session.execute(names).scalars())
+def issuers(chosen: str | None = None) -> list[str]:
+    """Who can issue tokens here: people who may mint, API clients, the CLI; for the admin."""
+    people = db.session.execute(
+        select(User.email).where(User.role.in_(MINTING_ROLES)).order_by(User.email)).scalars()
+    names = db.session.execute(select(ApiClient.name).order_by(ApiClient.name)).scalars()
+    choices = [*people, *(client_issuer(name) for name in names), CLI_ISSUER]
+    return choices if not chosen or chosen in choices else [*choices, chosen]

@@ -16,7 +16,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import issuance
-from ..access import roles_required
+from ..access import MINTING_ROLES, roles_required
 from ..extensions import db
 from ..keyring import KeyringError, active_keys, key_by_label
 from ..listing import requested_page
@@ -97,7 +97,7 @@ def _person() -> User:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required("admin", "developer")
+@roles_required(*MINTING_ROLES)
 def generate() -> ResponseReturnValue:
     keys = active_keys()
     form = GenerateForm()
@@ -195,7 +195,7 @@ def inspect() -> ResponseReturnValue:
 
 
 @bp.route("/tokens", endpoint="history")
-@roles_required("admin", "developer")
+@roles_required(*MINTING_ROLES)
 def history_page() -> ResponseReturnValue:
     person = _person()
     is_admin = person.role == "admin"
@@ -203,10 +203,10 @@ def history_page() -> ResponseReturnValue:
     if not is_admin:
         del form.person
     visible = history.visible_to(person)
-    labels = history.key_labels(visible)
+    labels = history.key_labels(request.args.get("key"))
     form.key.choices = [SelectChoice("", "Any key")] + [SelectChoice(x, x) for x in labels]
     if is_admin:
-        people = history.issuers()
+        people = history.issuers(request.args.get("person"))
         form.person.choices = [SelectChoice("", "Anyone")] + [SelectChoice(p, p) for p in people]
     valid = form.validate() if request.args else True
     filters = history.Filters(
