@@ -6,6 +6,7 @@ answers count. Prints throughput, p50/p99 latency and the ratio.
 
     make bench                      # defaults below
     BENCH_SECONDS=20 BENCH_CONNECTIONS=16 .venv/bin/python bench/run.py
+    BENCH_ABLATE=1 make bench       # also the mint with its database work off (bench/ablate.py)
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ WORKERS = os.environ.get("BENCH_WORKERS", "")
 # which the mint endpoint records once (ON CONFLICT DO NOTHING) and audits every time. 1: each
 # request names a room of its own (both endpoints alike), so every mint also stores a token.
 VARY_ROOM = os.environ.get("BENCH_VARY_ROOM", "0") == "1"
+# 1: also load the mint endpoint with its database work switched off (bench/ablate.py), to
+# show what the database costs and what the rest of the product costs.
+ABLATE = os.environ.get("BENCH_ABLATE", "0") == "1"
+ABLATIONS = (("mint, no INSERTs", "bench.ablate:without_writes"),
+             ("mint, no database", "bench.ablate:without_database"))
 SECRET = "b" * 64
 APIKEY = "bench-api-key"
 BODY = {"permissions": ["allow_join"], "roomId": "bench-room"}
@@ -258,7 +264,8 @@ def main() -> int:
             f'wrk.headers["Authorization"] = "Bearer {client_key}"\n'
             + (_VARY_ROOM_LUA if VARY_ROOM else "")
         )
-        targets = (("bare Flask + PyJWT", "bench.bare:app"), ("Token Console mint", "wsgi:app"))
+        targets = (("bare Flask + PyJWT", "bench.bare:app"), ("Token Console mint", "wsgi:app"),
+                   *(ABLATIONS if ABLATE else ()))
         ports = {target: free_port() for _, target in targets}
         servers = [serve(target, ports[target], env, workdir / f"{target.split(':')[0]}.log")
                    for _, target in targets]
@@ -284,13 +291,15 @@ def main() -> int:
           + ("a room of its own per request" if VARY_ROOM else f"every request sends {BODY}"))
     print(f"same work: {checked}")
     print(f"{'endpoint':<22}{'2xx/s':>8}{'non-2xx':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'CPU us':>8}   spread over rounds (2xx/s; p99 ms)")
+          f"{'CPU us':>8}{'/bare':>7}   spread over rounds (2xx/s; p99 ms)")
+    bare_best = max(rounds["bare Flask + PyJWT"], key=lambda result: result.throughput)
     best: dict[str, Result] = {}
     for name, results in rounds.items():
         top = max(results, key=lambda result: result.throughput)
         best[name] = top
         print(f"{name:<22}{top.throughput:>8.0f}{sum(r.non_2xx for r in results):>9}"
               f"{top.p50_ms:>8.2f}{top.p99_ms:>8.2f}{top.cpu_us:>8.0f}"
+              f"{top.throughput / bare_best.throughput if bare_best.throughput else 0:>7.2f}"
               f"   {_spread([r.throughput for r in results], '{:.0f}')}; "
               f"{_spread([r.p99_ms for r in results], '{:.1f}')}")
     bare, real = best["bare Flask + PyJWT"], best["Token Console mint"]
