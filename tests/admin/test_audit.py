@@ -138,6 +138,37 @@ def test_pages_of_fifty_keep_the_filters(admin_client, add_events):
     assert '<div class="text-break">t59</div>' not in second
 
 
+def test_a_long_trail_is_counted_only_as_far_as_one_can_page_ahead(app, admin_client, add_events,
+                                                                   monkeypatch):
+    from webapp.listing import BoundedPagination
+
+    monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 60)
+    add_events(*[{"at": at(1, 0).replace(minute=i % 60, second=i // 60), "action": "token.minted",
+                  "target": f"t{i:03d}"} for i in range(130)])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = admin_client.get("/admin/audit?action=token.minted").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # 130 lines, but the count stops 60 rows past the first page's start.
+    assert "More than 60 events match these filters · page 1 of 2+." in first
+    assert 'href="/admin/audit?page=2&amp;action=token.minted"' in first
+    counts = [s for s in statements if "count(" in s.lower() and "audit_events" in s]
+    assert len(counts) == 1 and "LIMIT" in counts[0].upper(), counts
+    second = admin_client.get("/admin/audit?action=token.minted&page=2").get_data(as_text=True)
+    assert "More than 110 events match these filters · page 2 of 3+." in second
+    third = admin_client.get("/admin/audit?action=token.minted&page=3").get_data(as_text=True)
+    assert "130 events match these filters · page 3 of 3." in third
+    assert third.count("<code>token.minted</code>") == 30
+
+
 def read_csv(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 

@@ -191,3 +191,16 @@ def test_fifty_a_page_with_filters_kept_in_the_links(app, developer_client):
 def test_an_empty_history_invites_to_generate(developer_client):
     html = developer_client.get("/tokens").get_data(as_text=True)
     assert "No token issued yet." in html
+
+
+def test_a_long_history_is_counted_only_as_far_as_one_can_page_ahead(admin_client, issued,
+                                                                     monkeypatch):
+    from webapp.listing import BoundedPagination
+
+    monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 4)
+    html = admin_client.get("/tokens").get_data(as_text=True)
+    assert parse(html).by_id("history-count").text().strip() == "More than 4 tokens."
+    assert len(rows(html)) == 6
+    monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 6)
+    html = admin_client.get("/tokens").get_data(as_text=True)
+    assert parse(html).by_id("history-count").text().strip() == "6 tokens."

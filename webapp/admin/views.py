@@ -31,7 +31,7 @@ from .. import audit, clients, keyring
 from ..access import roles_required
 from ..auth.accounts import AccountError, create_user
 from ..extensions import db
-from ..listing import requested_page
+from ..listing import paginate, requested_page
 from ..models import ApiClient, User, UserSession, VideoSDKKey, utcnow
 from ..tokens import format_lifetime
 from . import bp, people, trail
@@ -415,8 +415,7 @@ def audit_page() -> ResponseReturnValue:
     if request.args.get("format") == "csv":
         return _audit_csv(chosen)
     page = requested_page(request.args)
-    pagination = db.paginate(trail.events_query(chosen), page=page,
-                             per_page=AUDIT_PAGE_SIZE, error_out=False)
+    pagination = paginate(trail.events_query(chosen), page, AUDIT_PAGE_SIZE)
     return render_template("admin/audit.html", form=form, pagination=pagination, chosen=chosen)
 
 

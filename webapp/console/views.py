@@ -17,9 +17,8 @@ from wtforms import SelectChoice
 
 from .. import issuance
 from ..access import MINTING_ROLES, roles_required
-from ..extensions import db
 from ..keyring import KeyringError, active_keys, key_by_label
-from ..listing import requested_page
+from ..listing import paginate, requested_page
 from ..models import User, VideoSDKKey
 from ..tokens import (
     MintedToken,
@@ -217,8 +216,7 @@ def history_page() -> ResponseReturnValue:
         issued_to=form.issued_to.data if not form.issued_to.errors else None,
     )
     page_number = requested_page(request.args)
-    page = db.paginate(history.filtered(visible, filters), page=page_number,
-                       per_page=history.PER_PAGE, error_out=False)
+    page = paginate(history.filtered(visible, filters), page_number, history.PER_PAGE)
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(number: int) -> str:
