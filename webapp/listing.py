@@ -40,10 +40,11 @@ def requested_page(args: Mapping[str, str]) -> int:
 class BoundedPagination(SelectPagination):
     """A page of a list that grows with every mint, counted only as far as one can page ahead.
 
-    COUNT(*) over a whole audit trail or token history grows without bound (22 ms a million
-    audit lines on SQLite, and nothing prunes them); here the count stops COUNT_AHEAD rows past
-    this page. ``total`` is then a lower bound and ``total_is_lower_bound`` says so; the
-    last page it offers leads on, counted again from there.
+    COUNT(*) over a whole audit trail or token history grows without bound, and nothing prunes
+    them (a million audit lines on SQLite: 25 ms, or 1.8 s filtered on one common action); here
+    the count stops COUNT_AHEAD rows past this page (about 6 ms there). ``total`` is then a
+    lower bound and ``total_is_lower_bound`` says so; the last page it offers leads on,
+    counted again from there.
     """
 
     COUNT_AHEAD = 10_000
