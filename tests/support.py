@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from webapp.extensions import db
 
 STRICT = os.environ.get("TOKEN_CONSOLE_STRICT_TESTS") == "1"
 
@@ -19,3 +25,20 @@ def unavailable(reason: str) -> None:
 def login(client, email: str, password: str, **extra: str):  # type: ignore[no-untyped-def]
     """Sign in through the real form; the response of the POST."""
     return client.post("/login", data={"email": email, "password": password, **extra})
+
+
+@contextmanager
+def statements_run(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from tests.support import statements_run
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
@@ -145,18 +146,8 @@ def test_a_long_trail_is_counted_only_as_far_as_one_can_page_ahead(app, admin_cl
     monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 60)
     add_events(*[{"at": at(1, 0).replace(minute=i % 60, second=i // 60), "action": "token.minted",
                   "target": f"t{i:03d}"} for i in range(130)])
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(app) as statements:
         first = admin_client.get("/admin/audit?action=token.minted").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     # 130 lines, but the count stops 60 rows past the first page's start.
     assert "More than 60 events match these filters · page 1 of 2+." in first
     assert 'href="/admin/audit?page=2&amp;action=token.minted"' in first
@@ -256,18 +247,8 @@ def test_the_filter_menus_come_from_the_vocabulary_not_from_a_scan_of_the_trail(
         app, admin_client, trail):
     from webapp import audit
 
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(app) as statements:
         body = admin_client.get("/admin/audit").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     # Every action is offered, including ones the trail holds no line of yet.
     assert re.findall(r'<option value="([^"]*)"', body) == ["", *audit.ACTIONS,
                                                               "", *audit.OUTCOMES]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests.console.pages import all_errors, errors_beside, parse, value_of
+from tests.support import statements_run
 from webapp.extensions import db
 from webapp.models import ApiClient, IssuedToken, User
 
@@ -86,18 +86,8 @@ def test_the_filter_menus_never_read_the_whole_history(app, admin_client, issued
     with app.app_context():
         keyring.add_key("production", "prod-api-key", "s" * 40)
         db.session.commit()
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(app) as statements:
         html = admin_client.get("/tokens?key=long").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     keys = [o.attrs["value"] for o in parse(html).by_id("key").find_all("option")]
     # The stored key, and the label asked for in the URL though no stored key has it now.
     assert keys == ["", "long", "production"]
