@@ -34,6 +34,16 @@ class _Skipped:
         return None
 
 
+class _NoConnection:
+    """Stands in for a DBAPI connection with nothing to commit or roll back."""
+
+    def commit(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
+
+
 def _skip_writes() -> None:
     _replace(issuance, "_RAW_RECORD_ONCE",
              {name: _Skipped() for name in issuance._RAW_RECORD_ONCE})
@@ -61,14 +71,7 @@ def _skip_reads() -> None:
 
     @contextmanager
     def no_cursor() -> Iterator[tuple[Any, Any, Any]]:
-        class _Connection:
-            def commit(self) -> None:
-                return None
-
-            def rollback(self) -> None:
-                return None
-
-        yield _Connection(), None, rawsql.engine().dialect
+        yield _NoConnection(), None, rawsql.engine().dialect
 
     _replace(authentication, "authenticate", authenticate_once)
     _replace(rawsql, "held", no_connection)
