@@ -22,15 +22,20 @@ def test_a_full_api_session_leaves_no_secret_behind(app, api, caller, caplog):
         api.post("/api/v1/tokens/inspect", json={"token": token, "secret": one_off},
                  headers=caller.headers)
         api.post("/api/v1/tokens/introspect", data={"token": dropin}, headers=caller.headers)
-        # Refusals too: a bad key, a policy refusal, an unparsable body.
-        api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
-                 headers={"Authorization": f"Bearer {caller.key[:-1]}x"})
-        api.post("/api/v1/tokens", json={"permissions": ["allow_join"], "expiresIn": "90d"},
-                 headers=caller.headers)
-        api.post("/api/v1/tokens/inspect", data=f'{{"token": "{token}", "secret": "{one_off}"',
-                 headers=caller.headers, content_type="application/json")
+        # Refusals too: a bad key, a policy refusal, an unparsable body. The bad key differs
+        # from the real one in its last character, whatever that character is.
+        wrong_key = caller.key[:-1] + ("y" if caller.key.endswith("x") else "x")
+        refusals = [
+            api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                     headers={"Authorization": f"Bearer {wrong_key}"}),
+            api.post("/api/v1/tokens", json={"permissions": ["allow_join"], "expiresIn": "90d"},
+                     headers=caller.headers),
+            api.post("/api/v1/tokens/inspect", data=f'{{"token": "{token}", "secret": "{one_off}"',
+                     headers=caller.headers, content_type="application/json"),
+        ]
     secrets = [token, dropin, token.split(".")[2], dropin.split(".")[2], one_off, MAIN_SECRET,
-               caller.key, caller.key[4:]]
+               caller.key, caller.key[4:], wrong_key, wrong_key[4:]]
+    assert [response.status_code for response in refusals] == [401, 403, 400]
     with app.app_context():
         events = db.session.execute(select(AuditEvent)).scalars().all()
         trail = " ".join(f"{e.actor} {e.target} {e.details}" for e in events)
