@@ -27,6 +27,7 @@ ACTIONS = (
     "auth.password_changed",
     "client.created",
     "client.revoked",
+    "client.updated",
     "key.created",
     "key.disabled",
     "key.enabled",

@@ -1,4 +1,4 @@
-"""API clients: creation, bearer-key authentication and revocation.
+"""API clients: creation, bearer-key authentication, policy changes and revocation.
 
 A client key is shown once and stored only as its SHA-256. Keys look like
 ``tck_<32 base62 characters><6-character checksum>`` so that secret scanners
@@ -82,6 +82,39 @@ def _check_rate_limit(value: str) -> str:
     return value
 
 
+def _checked_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(scopes))
+    if not chosen:
+        raise ClientError("Choose at least one scope: " + ", ".join(SCOPES) + ".")
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise ClientError(f"Unknown scope(s) {', '.join(unknown)}: use {', '.join(SCOPES)}.")
+    return chosen
+
+
+def _keys_labelled(labels: Iterable[str]) -> list[VideoSDKKey]:
+    keys: list[VideoSDKKey] = []
+    for label in dict.fromkeys(labels):
+        key = key_by_label(label)
+        if key is None:
+            raise ClientError(f"No key is labelled {label!r}.")
+        keys.append(key)
+    return keys
+
+
+def _max_lifetime_seconds(value: str | None) -> int | None:
+    """A client's own lifetime ceiling in seconds; None (empty) leaves each key's own."""
+    if not value:
+        return None
+    try:
+        seconds = parse_lifetime(value)
+    except LifetimeError as error:
+        raise ClientError(str(error)) from error
+    if seconds > max_token_lifetime():
+        raise ClientError("The maximum lifetime cannot exceed MAX_TOKEN_LIFETIME.")
+    return int(seconds)
+
+
 def create_client(
     name: str,
     scopes: Iterable[str],
@@ -96,27 +129,9 @@ def create_client(
         raise ClientError("A name of 1 to 80 characters is needed.")
     if db.session.execute(select(ApiClient).where(ApiClient.name == name)).first():
         raise ClientError(f"A client named {name!r} exists already.")
-    chosen = list(dict.fromkeys(scopes))
-    if not chosen:
-        raise ClientError("Choose at least one scope: " + ", ".join(SCOPES) + ".")
-    unknown = [scope for scope in chosen if scope not in SCOPES]
-    if unknown:
-        raise ClientError(f"Unknown scope(s) {', '.join(unknown)}: use {', '.join(SCOPES)}.")
-    keys: list[VideoSDKKey] = []
-    for label in dict.fromkeys(key_labels):
-        key = key_by_label(label)
-        if key is None:
-            raise ClientError(f"No key is labelled {label!r}.")
-        keys.append(key)
-    lifetime: int | None = None
-    if max_lifetime:
-        try:
-            seconds = parse_lifetime(max_lifetime)
-        except LifetimeError as error:
-            raise ClientError(str(error)) from error
-        if seconds > max_token_lifetime():
-            raise ClientError("The maximum lifetime cannot exceed MAX_TOKEN_LIFETIME.")
-        lifetime = int(seconds)
+    chosen = _checked_scopes(scopes)
+    keys = _keys_labelled(key_labels)
+    lifetime = _max_lifetime_seconds(max_lifetime)
     plaintext = generate_client_key()
     client = ApiClient(
         name=name,
@@ -213,6 +228,26 @@ def _as_loaded(model: type[_M], values: dict[str, object], **collections: object
         set_committed_value(instance, name, value)
     make_transient_to_detached(instance)
     return instance
+
+
+def update_policy(
+    client: ApiClient,
+    scopes: Iterable[str],
+    *,
+    key_labels: Iterable[str],
+    max_lifetime: str | None,
+    rate_limit: str,
+) -> None:
+    """Change what a client may do; it holds from the client's next request. The caller commits.
+
+    Its key stays the same: a client whose key may have leaked is revoked and replaced instead.
+    """
+    if client.revoked_at is not None:
+        raise ClientError(f"Client {client.name!r} is revoked; a revoked client cannot change.")
+    client.scopes = _checked_scopes(scopes)
+    client.keys = _keys_labelled(key_labels)
+    client.max_lifetime = _max_lifetime_seconds(max_lifetime)
+    client.rate_limit = _check_rate_limit(rate_limit)
 
 
 def revoke(client: ApiClient) -> None:

@@ -28,6 +28,8 @@ ROUTES = [
     ("admin.clients", "GET", "/admin/clients", 200),
     ("admin.new_client", "GET", "/admin/clients/new", 200),
     ("admin.new_client", "POST", "/admin/clients/new", 400),
+    ("admin.edit_client", "GET", "/admin/clients/{client}", 200),
+    ("admin.edit_client", "POST", "/admin/clients/{client}", 302),
     ("admin.revoke_client", "POST", "/admin/clients/{client}/revoke", 302),
     ("admin.audit", "GET", "/admin/audit", 200),
     ("admin.audit", "GET", "/admin/audit?format=csv", 200),

@@ -115,3 +115,132 @@ def test_revoking_stops_the_key_at_the_next_request(app, admin_client, api_clien
 
 def test_an_unknown_client_is_404(admin_client):
     assert admin_client.post("/admin/clients/999/revoke").status_code == 404
+
+
+def bearer(api_client: dict[str, object]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_client['key']}"}
+
+
+def test_the_edit_page_shows_what_the_client_may_do(admin_client, api_client):
+    response = admin_client.get(f"/admin/clients/{api_client['id']}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'<input[^>]*checked[^>]*value="tokens:mint"', body)
+    assert not re.search(r'<input[^>]*checked[^>]*value="tokens:inspect"', body)
+    assert re.search(r'<input[^>]*checked[^>]*value="production"', body)
+    assert re.search(r'name="rate_limit"[^>]*value="600/minute"', body)
+    assert re.search(r'name="max_lifetime"[^>]*value=""', body)
+    assert f"{api_client['key'][:8]}…" in body
+    assert api_client["key"][8:] not in body
+    assert "Save changes" in body and "Revoke client" in body
+    listing = admin_client.get("/admin/clients").get_data(as_text=True)
+    assert f'href="/admin/clients/{api_client["id"]}"' in listing
+
+
+def test_an_edit_holds_from_the_clients_next_request(app, admin_client, api_client,
+                                                     audit_events):
+    api = app.test_client()
+    minted = api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                      headers=bearer(api_client))
+    assert (minted.status_code, minted.headers["X-RateLimit-Limit"]) == (201, "600")
+
+    response = admin_client.post(f"/admin/clients/{api_client['id']}", data={
+        "scopes": ["tokens:mint", "tokens:inspect"], "keys": [], "max_lifetime": "30m",
+        "rate_limit": "7/minute"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/admin/clients")
+    listing = html.unescape(admin_client.get("/admin/clients").get_data(as_text=True))
+    assert "Client 'backend' saved: the change holds from its next request." in listing
+    with app.app_context():
+        stored = db.session.get(ApiClient, api_client["id"])
+        assert (stored.scopes, stored.keys, stored.max_lifetime, stored.rate_limit) == (
+            ["tokens:mint", "tokens:inspect"], [], 1800, "7/minute")
+    event = audit_events("client.updated")[-1]
+    assert (event.actor, event.target, event.outcome) == (
+        admin_client.person.email, "backend", "success")
+    assert event.details == {"changes": {"scopes": ["tokens:mint", "tokens:inspect"],
+                                         "keys": [], "maxLifetime": "30m",
+                                         "rateLimit": "7/minute"}}
+
+    # The same key, now under the new policy: its new limit, its new ceiling, its new scope.
+    again = api.post("/api/v1/tokens", json={"permissions": ["allow_join"], "expiresIn": "30m"},
+                     headers=bearer(api_client))
+    assert (again.status_code, again.headers["X-RateLimit-Limit"]) == (201, "7")
+    assert again.get_json()["expiresIn"] == 1800
+    too_long = api.post("/api/v1/tokens", json={"permissions": ["allow_join"], "expiresIn": "1h"},
+                        headers=bearer(api_client))
+    assert (too_long.status_code, too_long.get_json()["code"]) == (403, "policy_violation")
+    inspected = api.post("/api/v1/tokens/inspect", json={"token": "a.b.c"},
+                         headers=bearer(api_client))
+    assert inspected.status_code == 200
+
+
+def test_taking_a_scope_away_refuses_the_next_request(app, admin_client, api_client):
+    response = admin_client.post(f"/admin/clients/{api_client['id']}", data={
+        "scopes": ["tokens:inspect"], "keys": ["production"], "rate_limit": "600/minute"})
+    assert response.status_code == 302
+    refused = app.test_client().post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                                     headers=bearer(api_client))
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden")
+
+
+def test_saving_without_a_change_records_nothing(app, admin_client, api_client, audit_events):
+    response = admin_client.post(f"/admin/clients/{api_client['id']}", data={
+        "scopes": ["tokens:mint"], "keys": ["production"], "max_lifetime": "",
+        "rate_limit": "600/minute"})
+    assert response.status_code == 302
+    listing = html.unescape(admin_client.get("/admin/clients").get_data(as_text=True))
+    assert "Nothing to change in client 'backend'." in listing
+    assert audit_events("client.updated") == []
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"scopes": []}, "scopes", "Choose at least one scope."),
+    ({"scopes": ["tokens:everything"]}, "scopes", "not a valid choice"),
+    ({"keys": ["no-such-key"]}, "keys", "not a valid choice"),
+    ({"max_lifetime": "forever"}, "max_lifetime", "forever"),
+    ({"max_lifetime": "90d"}, "max_lifetime", "At most 30d (MAX_TOKEN_LIFETIME)."),
+    ({"rate_limit": "lots"}, "rate_limit", "Write a limit such as 600/minute"),
+    ({"rate_limit": ""}, "rate_limit", "This field is required."),
+])
+def test_a_refused_edit_says_why_and_changes_nothing(app, admin_client, api_client,
+                                                     audit_events, form, field, message):
+    data = {"scopes": ["tokens:inspect"], "keys": [], "max_lifetime": "1h",
+            "rate_limit": "10/second", **form}
+    response = admin_client.post(f"/admin/clients/{api_client['id']}", data=data)
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    field_at = body.index(f'name="{field}"')
+    assert message in body[field_at:field_at + 2000]
+    with app.app_context():
+        stored = db.session.get(ApiClient, api_client["id"])
+        assert (stored.scopes, [k.label for k in stored.keys], stored.max_lifetime,
+                stored.rate_limit) == (["tokens:mint"], ["production"], None, "600/minute")
+    event = audit_events("client.updated")[-1]
+    assert (event.target, event.outcome, event.details) == (
+        "backend", "refused", {"fields": [field]})
+
+
+def test_a_revoked_client_is_shown_but_cannot_change(app, admin_client, api_client,
+                                                     audit_events):
+    assert admin_client.post(f"/admin/clients/{api_client['id']}/revoke").status_code == 302
+    page = admin_client.get(f"/admin/clients/{api_client['id']}").get_data(as_text=True)
+    assert "Revoked" in page and "<fieldset class=\"card-body\" disabled>" in page
+    assert "Save changes" not in page and "Revoke client" not in page
+
+    response = admin_client.post(f"/admin/clients/{api_client['id']}", data={
+        "scopes": ["tokens:inspect"], "rate_limit": "600/minute"})
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Client 'backend' is revoked; a revoked client cannot change." in body
+    with app.app_context():
+        assert db.session.get(ApiClient, api_client["id"]).scopes == ["tokens:mint"]
+    event = audit_events("client.updated")[-1]
+    assert (event.outcome, event.details) == (
+        "refused", {"fields": [],
+                    "reason": "Client 'backend' is revoked; a revoked client cannot change."})
+
+
+def test_an_unknown_client_has_no_edit_page(admin_client):
+    assert admin_client.get("/admin/clients/999").status_code == 404
+    assert admin_client.post("/admin/clients/999", data={"scopes": ["tokens:mint"]}
+                             ).status_code == 404

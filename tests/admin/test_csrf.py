@@ -24,6 +24,8 @@ FORMS = [
     ("/admin/users/{user}", "/admin/users/{user}/disable", {}, 302),
     ("/admin/clients/new", "/admin/clients/new",
      {"name": "c", "scopes": "tokens:mint", "rate_limit": "1/second"}, 200),
+    ("/admin/clients/{client}", "/admin/clients/{client}",
+     {"scopes": "tokens:inspect", "rate_limit": "5/second"}, 302),
     ("/admin/clients", "/admin/clients/{client}/revoke", {}, 302),
 ]
 

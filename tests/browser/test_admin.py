@@ -72,12 +72,19 @@ def test_admin_adds_a_key_a_person_and_a_client_then_reads_the_trail(page, live_
     go(page, "link", "Done")
     assert client_key not in page.content()
     look(page, "admin-clients")
+    go(page, "link", "Edit meetings-backend")
+    look(page, "admin-client-edit")
+    page.get_by_label("Rate limit").fill("60/minute")
+    go(page, "button", "Save changes")
+    assert page.get_by_role("alert").first.inner_text().startswith(
+        "Client 'meetings-backend' saved")
 
     page.goto(base + "/admin/audit")
     # Phones list the events, wider screens tabulate them: read whichever is shown.
     events = page.locator(".audit-event:visible")
     for action, target in (("key.created", "production"), ("user.created", "new-dev@example.com"),
-                           ("client.created", "meetings-backend")):
+                           ("client.created", "meetings-backend"),
+                           ("client.updated", "meetings-backend")):
         row = events.filter(has_text=action).filter(has_text=target)
         assert row.count() == 1, (action, events.all_inner_texts())
         assert "admin@example.com" in row.inner_text()

@@ -165,26 +165,21 @@ class ResetPasswordForm(FlaskForm):
         _check_new_password(field)
 
 
-class NewClientForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)], filters=[_strip])
+class ClientPolicyFields(FlaskForm):
+    """What an API client may do: shared by the new-client and edit-client forms."""
+
     scopes = MultiCheckboxField("Scopes", choices=SCOPE_CHOICES, default=["tokens:mint"])
     keys = MultiCheckboxField("Allowed keys", choices=[])
     max_lifetime = StringField("Maximum token lifetime", validators=[Optional(), Length(max=32)],
                                filters=[_strip])
     rate_limit = StringField("Rate limit", validators=[DataRequired(), Length(max=64)],
                              filters=[_strip])
-    submit = SubmitField("Create client")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.keys.choices = [key.label for key in keyring.all_keys()]
         if not self.is_submitted() and not self.rate_limit.data:
             self.rate_limit.data = current_app.config["API_CLIENT_DEFAULT_RATE_LIMIT"]
-
-    def validate_name(self, field: StringField) -> None:
-        taken = db.session.execute(select(ApiClient.id).where(ApiClient.name == field.data))
-        if taken.first() is not None:
-            raise ValidationError("A client with this name exists already; choose another.")
 
     def validate_scopes(self, field: MultiCheckboxField) -> None:
         if not field.data:
@@ -199,6 +194,20 @@ class NewClientForm(FlaskForm):
         except ValueError as error:
             raise ValidationError(
                 "Write a limit such as 600/minute, 10/second or 1000 per hour.") from error
+
+
+class NewClientForm(ClientPolicyFields):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)], filters=[_strip])
+    submit = SubmitField("Create client")
+
+    def validate_name(self, field: StringField) -> None:
+        taken = db.session.execute(select(ApiClient.id).where(ApiClient.name == field.data))
+        if taken.first() is not None:
+            raise ValidationError("A client with this name exists already; choose another.")
+
+
+class EditClientForm(ClientPolicyFields):
+    submit = SubmitField("Save changes")
 
 
 class AuditFilterForm(FlaskForm):

@@ -38,6 +38,7 @@ from . import bp, people, trail
 from .forms import (
     ActionForm,
     AuditFilterForm,
+    EditClientForm,
     EditKeyForm,
     NewClientForm,
     NewKeyForm,
@@ -63,6 +64,11 @@ def _refused(action: str, form: FlaskForm, template: str, *, target: str | None 
     """Audit a refused change and answer 400 with the form and its errors."""
     audit.record(action, outcome="refused", target=target, details=_refusal(form, reason))
     return render_template(template, form=form, **context), 400
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What an edit changed, as the new values of the details that differ."""
+    return {name: after[name] for name in after if after[name] != before.get(name)}
 
 
 def _show_once(template: str, **context: Any) -> Response:
@@ -139,8 +145,7 @@ def edit_key(key_id: int) -> ResponseReturnValue:
             form.form_errors.append(str(error))
             return _refused("key.updated", form, "admin/key_edit.html", target=key.label,
                             reason=str(error), **context)
-        after = _policy_details(key)
-        changes = {name: after[name] for name in after if after[name] != before[name]}
+        changes = _changes(before, _policy_details(key))
         if changes:
             audit.record("key.updated", target=key.label, details={"changes": changes},
                          commit=False)
@@ -378,6 +383,43 @@ def _client_details(client: ApiClient) -> dict[str, Any]:
         "rateLimit": client.rate_limit,
         "keyPrefix": client.key_prefix,
     }
+
+
+@bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
+@admin_only
+def edit_client(client_id: int) -> ResponseReturnValue:
+    api_client = db.get_or_404(ApiClient, client_id)
+    form = EditClientForm(data={
+        "scopes": api_client.scopes, "keys": [key.label for key in api_client.keys],
+        "max_lifetime": format_lifetime(api_client.max_lifetime) if api_client.max_lifetime
+        else "", "rate_limit": api_client.rate_limit})
+    context: dict[str, Any] = {"api_client": api_client, "action_form": ActionForm()}
+    if form.validate_on_submit():
+        before = _client_details(api_client)
+        try:
+            clients.update_policy(api_client, form.scopes.data or [],
+                                  key_labels=form.keys.data or [],
+                                  max_lifetime=form.max_lifetime.data or None,
+                                  rate_limit=form.rate_limit.data or "")
+        except clients.ClientError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            return _refused("client.updated", form, "admin/client_edit.html",
+                            target=api_client.name, reason=str(error), **context)
+        changes = _changes(before, _client_details(api_client))
+        if changes:
+            audit.record("client.updated", target=api_client.name, details={"changes": changes},
+                         commit=False)
+            db.session.commit()
+            flash(f"Client {api_client.name!r} saved: the change holds from its next request.",
+                  "success")
+        else:
+            flash(f"Nothing to change in client {api_client.name!r}.", "info")
+        return redirect(url_for("admin.clients"))
+    if form.is_submitted():
+        return _refused("client.updated", form, "admin/client_edit.html",
+                        target=api_client.name, **context)
+    return render_template("admin/client_edit.html", form=form, **context)
 
 
 @bp.route("/clients/<int:client_id>/revoke", methods=["POST"])
