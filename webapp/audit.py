@@ -53,6 +53,11 @@ _RAW_INSERT = rawsql.Statement(insert(AuditEvent.__table__).inline(),  # type: i
                                _COLUMNS)
 
 
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What an edit changed, as the new values of the details that differ: an update's details."""
+    return {name: after[name] for name in after if after[name] != before.get(name)}
+
+
 def client_address() -> str | None:
     """The address of the current request's client, when there is a request."""
     if not has_request_context():

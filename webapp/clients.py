@@ -26,7 +26,7 @@ from . import rawsql
 from .extensions import db
 from .keyring import key_by_label, max_token_lifetime
 from .models import ApiClient, VideoSDKKey, client_keys, utcnow
-from .tokens import LifetimeError, parse_lifetime
+from .tokens import LifetimeError, format_lifetime, parse_lifetime
 
 _M = TypeVar("_M", ApiClient, VideoSDKKey)
 
@@ -228,6 +228,17 @@ def _as_loaded(model: type[_M], values: dict[str, object], **collections: object
         set_committed_value(instance, name, value)
     make_transient_to_detached(instance)
     return instance
+
+
+def describe(client: ApiClient) -> dict[str, Any]:
+    """What a client may do, as the audit trail records it (never its key beyond the prefix)."""
+    return {
+        "scopes": list(client.scopes),
+        "keys": [key.label for key in client.keys],
+        "maxLifetime": format_lifetime(client.max_lifetime) if client.max_lifetime else None,
+        "rateLimit": client.rate_limit,
+        "keyPrefix": client.key_prefix,
+    }
 
 
 def update_policy(

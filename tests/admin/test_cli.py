@@ -187,3 +187,62 @@ def test_clients_list_and_revoke(app, runner, api_client):
 
     unknown = runner.invoke(args=["clients", "revoke", "nobody"])
     assert (unknown.exit_code, "No client is named 'nobody'." in unknown.output) == (1, True)
+
+
+def stored_client(app, name: str = "backend") -> tuple[list[str], list[str], int | None, str]:
+    with app.app_context():
+        client = db.session.execute(select(ApiClient).where(ApiClient.name == name)).scalar_one()
+        return (client.scopes, [k.label for k in client.keys], client.max_lifetime,
+                client.rate_limit)
+
+
+def test_clients_update_changes_only_what_is_given(app, runner, api_client):
+    result = runner.invoke(args=["clients", "update", "backend", "--rate-limit", "5/second",
+                                 "--max-ttl", "2h"])
+    assert (result.exit_code, result.output) == (
+        0, "Updated client 'backend': max TTL 2h; rate limit 5/second.\n")
+    assert stored_client(app) == (["tokens:mint"], ["production"], 7200, "5/second")
+    event = cli_events(app, "client.updated")[-1]
+    assert (event.actor, event.target, event.outcome, event.details) == (
+        "cli", "backend", "success", {"changes": {"maxLifetime": "2h", "rateLimit": "5/second"}})
+
+    result = runner.invoke(args=["clients", "update", "backend", "--scope", "tokens:inspect",
+                                 "--every-key", "--no-max-ttl"])
+    assert (result.exit_code, result.output) == (
+        0, "Updated client 'backend': scopes tokens:inspect; keys every active key; "
+           "max TTL each key's own.\n")
+    assert stored_client(app) == (["tokens:inspect"], [], None, "5/second")
+    with app.app_context():
+        assert clients.authenticate(api_client["key"]).scopes == ["tokens:inspect"]
+
+    same = runner.invoke(args=["clients", "update", "backend", "--rate-limit", "5/second"])
+    assert (same.exit_code, same.output) == (0, "Nothing to change in client 'backend'.\n")
+    assert len(cli_events(app, "client.updated")) == 2
+
+
+@pytest.mark.parametrize(("args", "status", "message"), [
+    (["nobody", "--rate-limit", "1/second"], 1, "No client is named 'nobody'."),
+    (["backend", "--key", "nope"], 1, "No key is labelled 'nope'."),
+    (["backend", "--rate-limit", "lots"], 1, "is not a rate limit"),
+    (["backend", "--max-ttl", "90d"], 1, "cannot exceed MAX_TOKEN_LIFETIME"),
+    (["backend", "--scope", "tokens:all"], 2, "Invalid value for '--scope'"),
+    (["backend", "--key", "production", "--every-key"], 2, "Give --key or --every-key"),
+    (["backend", "--max-ttl", "1h", "--no-max-ttl"], 2, "Give --max-ttl or --no-max-ttl"),
+])
+def test_clients_update_refuses_with_a_message(app, runner, api_client, args, status, message):
+    result = runner.invoke(args=["clients", "update", *args])
+    assert result.exit_code == status
+    assert message in result.output
+    assert stored_client(app) == (["tokens:mint"], ["production"], None, "600/minute")
+    assert [e.details for e in cli_events(app, "client.updated")
+            if e.outcome != "refused"] == []
+
+
+def test_a_revoked_client_cannot_be_updated(app, runner, api_client):
+    assert runner.invoke(args=["clients", "revoke", "backend"]).exit_code == 0
+    result = runner.invoke(args=["clients", "update", "backend", "--rate-limit", "1/second"])
+    assert result.exit_code == 1
+    assert "Client 'backend' is revoked; a revoked client cannot change." in result.output
+    assert stored_client(app)[3] == "600/minute"
+    event = cli_events(app, "client.updated")[-1]
+    assert (event.outcome, event.target) == ("refused", "backend")

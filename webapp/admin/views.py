@@ -66,11 +66,6 @@ def _refused(action: str, form: FlaskForm, template: str, *, target: str | None 
     return render_template(template, form=form, **context), 400
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """What an edit changed, as the new values of the details that differ."""
-    return {name: after[name] for name in after if after[name] != before.get(name)}
-
-
 def _show_once(template: str, **context: Any) -> Response:
     """A page that carries a secret shown once: the direct answer to the POST, never cached."""
     response = make_response(render_template(template, **context))
@@ -145,7 +140,7 @@ def edit_key(key_id: int) -> ResponseReturnValue:
             form.form_errors.append(str(error))
             return _refused("key.updated", form, "admin/key_edit.html", target=key.label,
                             reason=str(error), **context)
-        changes = _changes(before, _policy_details(key))
+        changes = audit.changes(before, _policy_details(key))
         if changes:
             audit.record("key.updated", target=key.label, details={"changes": changes},
                          commit=False)
@@ -367,22 +362,12 @@ def new_client() -> ResponseReturnValue:
             form.form_errors.append(reason)
             return _refused("client.created", form, "admin/client_new.html", reason=reason)
         audit.record("client.created", target=created.name, commit=False,
-                     details=_client_details(created))
+                     details=clients.describe(created))
         db.session.commit()
         return _show_once("admin/client_created.html", api_client=created, client_key=plaintext)
     if form.is_submitted():
         return _refused("client.created", form, "admin/client_new.html")
     return render_template("admin/client_new.html", form=form)
-
-
-def _client_details(client: ApiClient) -> dict[str, Any]:
-    return {
-        "scopes": list(client.scopes),
-        "keys": [key.label for key in client.keys],
-        "maxLifetime": format_lifetime(client.max_lifetime) if client.max_lifetime else None,
-        "rateLimit": client.rate_limit,
-        "keyPrefix": client.key_prefix,
-    }
 
 
 @bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
@@ -395,7 +380,7 @@ def edit_client(client_id: int) -> ResponseReturnValue:
         else "", "rate_limit": api_client.rate_limit})
     context: dict[str, Any] = {"api_client": api_client, "action_form": ActionForm()}
     if form.validate_on_submit():
-        before = _client_details(api_client)
+        before = clients.describe(api_client)
         try:
             clients.update_policy(api_client, form.scopes.data or [],
                                   key_labels=form.keys.data or [],
@@ -406,7 +391,7 @@ def edit_client(client_id: int) -> ResponseReturnValue:
             form.form_errors.append(str(error))
             return _refused("client.updated", form, "admin/client_edit.html",
                             target=api_client.name, reason=str(error), **context)
-        changes = _changes(before, _client_details(api_client))
+        changes = audit.changes(before, clients.describe(api_client))
         if changes:
             audit.record("client.updated", target=api_client.name, details={"changes": changes},
                          commit=False)
