@@ -111,3 +111,33 @@ def test_the_last_admin_cannot_be_disabled(runner, make_user):
     result = runner.invoke(args=["users", "disable", "admin@example.com"])
     assert result.exit_code == 1
     assert "last active admin" in result.output
+
+
+def test_setup_refuses_a_short_videosdk_secret_cleanly(unmigrated, app, runner):
+    app.config["VIDEOSDK_API_KEY"] = "my-api-key"
+    app.config["VIDEOSDK_SECRET_KEY"] = "shortsecret"
+    result = runner.invoke(args=["setup"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert result.output.endswith(
+        "\nError: VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY cannot be stored: The secret must be "
+        "at least 32 bytes long; VideoSDK secrets are 64 hexadecimal characters. Copy both "
+        "from the VideoSDK dashboard, or unset them to start with a sandbox key.\n")
+    with app.app_context():
+        assert db.session.execute(select(VideoSDKKey)).first() is None
+
+
+def test_setup_under_a_ceiling_below_a_day_stores_the_first_key_at_that_ceiling(
+        unmigrated, tmp_path, monkeypatch, runner):
+    from tests.conftest import base_config
+    from webapp import create_app
+
+    monkeypatch.setenv("MAX_TOKEN_LIFETIME", "12h")
+    low = create_app(base_config(tmp_path / "low", unmigrated.config["DATABASE_URL"]))
+    assert low.config["DEFAULT_KEY_MAX_LIFETIME"] == "12h"
+    result = low.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    assert "Admin: admin@example.com" in result.output
+    with low.app_context():
+        assert db.session.execute(select(VideoSDKKey.max_lifetime)).scalar_one() == 12 * 3600
+        db.engine.dispose()

@@ -70,3 +70,28 @@ def test_environment_overrides_defaults(tmp_path, monkeypatch, clean_environment
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/elsewhere.db"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2592000", "MAX_TOKEN_LIFETIME='2592000' is not a lifetime: "),
+    ("forever", "MAX_TOKEN_LIFETIME='forever' is not a lifetime: "),
+    ("-1d", "MAX_TOKEN_LIFETIME='-1d' is not a lifetime: "),
+])
+def test_an_unreadable_token_ceiling_stops_start_up(tmp_path, monkeypatch, clean_environment,
+                                                    value, message):
+    monkeypatch.setenv("MAX_TOKEN_LIFETIME", value)
+    with pytest.raises(ConfigurationError) as raised:
+        create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert str(raised.value).startswith(message)
+    assert str(raised.value).endswith("Write it as node's expiresIn does, such as 30d or 720h.")
+
+
+@pytest.mark.parametrize(("ceiling", "default_key_maximum"), [
+    ("30d", "24h"), ("7 days", "24h"), ("24h", "24h"), ("12h", "12h"), ("90m", "90m")])
+def test_a_new_keys_default_maximum_stays_under_the_ceiling(tmp_path, monkeypatch,
+                                                            clean_environment, ceiling,
+                                                            default_key_maximum):
+    monkeypatch.setenv("MAX_TOKEN_LIFETIME", ceiling)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["MAX_TOKEN_LIFETIME"] == ceiling
+    assert app.config["DEFAULT_KEY_MAX_LIFETIME"] == default_key_maximum

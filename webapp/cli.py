@@ -55,7 +55,13 @@ def setup_command() -> None:
     if app.config["APP_ENV"] != "production":
         config.ensure_instance_secrets(app.instance_path)
     upgrade(directory=str(Path(__file__).parent / "migrations"))
-    key = keyring.seed_first_key()
+    try:
+        key = keyring.seed_first_key()
+    except keyring.KeyringError as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY cannot be stored: {error} Copy both from "
+            "the VideoSDK dashboard, or unset them to start with a sandbox key.") from error
     if key is not None:
         audit.record("key.created", target=key.label, details={"label": key.label,
                      "apikey": key.apikey, "sandbox": key.sandbox}, commit=False)

@@ -15,6 +15,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from .tokens import LifetimeError, format_lifetime, parse_lifetime
+
 SECRETS_FILE = "secrets.json"
 
 # Names read from the environment. Anything listed here can also be set in the
@@ -54,7 +56,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # VideoSDK's own limits and this product's policy defaults (SPEC 2).
         "MAX_TOKEN_LIFETIME": "30d",
         "DEFAULT_KEY_MAX_LIFETIME": "24h",
-        "DEFAULT_TOKEN_LIFETIME": "1h",
         "VIDEOSDK_API_KEY": None,
         "VIDEOSDK_SECRET_KEY": None,
         "ADMIN_EMAIL": "admin@example.com",
@@ -150,6 +151,7 @@ def finalize(config: dict[str, Any]) -> None:
         # Only a developer's own machine serves the console over plain HTTP.
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    _check_lifetimes(config)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["RATELIMIT_HEADERS_ENABLED"] = True
     for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
@@ -157,3 +159,25 @@ def finalize(config: dict[str, Any]) -> None:
     if isinstance(config.get("TRUSTED_HOSTS"), str):
         hosts = config["TRUSTED_HOSTS"].split(",")
         config["TRUSTED_HOSTS"] = [host.strip() for host in hosts if host.strip()]
+
+
+def _lifetime_setting(config: dict[str, Any], name: str) -> float:
+    value = config[name]
+    try:
+        return parse_lifetime(value)
+    except LifetimeError as error:
+        raise ConfigurationError(
+            f"{name}={value!r} is not a lifetime: {error} Write it as node's expiresIn "
+            "does, such as 30d or 720h."
+        ) from error
+
+
+def _check_lifetimes(config: dict[str, Any]) -> None:
+    """Read the lifetime settings once at start-up: a wrong one stops it, not every mint.
+
+    A new key's default maximum never exceeds MAX_TOKEN_LIFETIME: lowering the ceiling
+    below 24h lowers the default with it, so that setup can still store the first key.
+    """
+    ceiling = _lifetime_setting(config, "MAX_TOKEN_LIFETIME")
+    if _lifetime_setting(config, "DEFAULT_KEY_MAX_LIFETIME") > ceiling:
+        config["DEFAULT_KEY_MAX_LIFETIME"] = format_lifetime(ceiling)
