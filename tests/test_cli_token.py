@@ -177,6 +177,21 @@ class TestInspect:
         assert result.exit_code == 0, result.output
         assert OTHER_SECRET not in result.stdout
 
+    def test_a_secret_file_that_is_not_text_is_a_usage_error(self, runner, token, tmp_path):
+        secret_file = tmp_path / "secret.bin"
+        secret_file.write_bytes(b"\xff\xfe" + OTHER_SECRET.encode())
+        result = runner.invoke(args=["token", "inspect", token[0], "--secret-file",
+                                     str(secret_file)])
+        assert result.exit_code == 2
+        assert f"Invalid value for '--secret-file': {secret_file} is not UTF-8 text" \
+            in result.output
+        assert OTHER_SECRET not in result.output
+
+    def test_bytes_on_stdin_that_are_not_text_still_get_a_diagnosis(self, runner, stored_key):
+        result = runner.invoke(args=["token", "inspect"], input=b"eyJ\xff.\xfe\n")
+        assert result.exit_code == 1, result.output
+        assert result.stdout.splitlines()[0] == "verdict: invalid"
+
     def test_json_prints_the_api_answer(self, runner, token):
         value, issued = token
         result = runner.invoke(args=["token", "inspect", value, "--json",

@@ -244,14 +244,16 @@ def _parse_moment(value: str | None) -> datetime | None:
 @click.option("--participant", help="The participantId the customer tried.")
 @click.option("--use", type=click.Choice(["join", "api"]), help="What the token was used for.")
 @click.option("--at", "at_text", help="When it was tried (ISO 8601; no offset means UTC).")
-@click.option("--secret-file", type=click.File("r"), help="A one-off secret to check with.")
+@click.option("--secret-file", type=click.File("rb"), help="A one-off secret to check with.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's answer instead.")
 def token_inspect(token: str | None, room: str | None, participant: str | None, use: str | None,
                   at_text: str | None, secret_file: Any, as_json: bool) -> None:
     """Diagnose a token; exit 0 valid, 1 invalid, 3 unverified, 2 usage error, 4 failure."""
     at = _parse_moment(at_text)
-    raw = sys.stdin.read() if token in (None, "-") else token
-    secret = secret_file.read().strip() if secret_file is not None else None
+    # Any bytes on stdin still get a diagnosis: what is not UTF-8 reads as U+FFFD.
+    raw = sys.stdin.buffer.read().decode("utf-8", "replace") \
+        if token in (None, "-") else token
+    secret = _read_secret_file(secret_file) if secret_file is not None else None
     try:
         if _database_ready():
             diagnosis = issuance.inspect(raw, via="cli", room_id=room, participant_id=participant,
@@ -269,6 +271,15 @@ def token_inspect(token: str | None, room: str | None, participant: str | None, 
     else:
         click.echo(diagnosis.report(), nl=False)
     sys.exit(INSPECT_EXIT[diagnosis.verdict.value])
+
+
+def _read_secret_file(handle: Any) -> str:
+    try:
+        return str(handle.read().decode("utf-8")).strip()
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(
+            f"{handle.name} is not UTF-8 text; a VideoSDK secret is 64 hexadecimal characters.",
+            param_hint="'--secret-file'") from error
 
 
 def init_app(app: Flask) -> None:
