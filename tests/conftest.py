@@ -164,3 +164,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 __all__ = ["PASSWORD", "Person", "User", "csrf_token_from", "postgres_reachable"]
+
+
+@pytest.fixture
+def keys_undecryptable(app: Flask, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    """A second app on the same database whose ENCRYPTION_KEYS cannot open the stored secrets,
+    as after an operator lost or replaced them without rotating."""
+    other = create_app({**base_config(tmp_path / "lost-keys", app.config["DATABASE_URL"]),
+                        "ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    yield other
+    with other.app_context():
+        db.engine.dispose()

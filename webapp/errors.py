@@ -22,6 +22,7 @@ PROBLEM_CODES = {
     413: "payload_too_large",
     422: "validation_failed",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 API_PREFIXES = ("/api/", "/get-token")

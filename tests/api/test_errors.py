@@ -55,3 +55,22 @@ def test_a_body_just_under_64_kib_is_read(api, caller):
     # Read, then refused for the token's size, not the body's.
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["token"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/api/v1/tokens", {"json": {"permissions": ["allow_join"]}}),
+    ("GET", "/get-token", {}),
+    ("POST", "/api/v1/tokens/inspect", {"json": {"token": "a.b.c"}}),
+    ("POST", "/api/v1/tokens/introspect", {"data": {"token": "a.b.c"}}),
+])
+def test_a_stored_secret_that_no_longer_decrypts_is_a_503_problem(keys_undecryptable, caller,
+                                                                  method, path, body):
+    response = keys_undecryptable.test_client().open(path, method=method,
+                                                      headers=caller.headers, **body)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json() == {
+        "type": "https://token-console.invalid/problems/service_unavailable",
+        "title": "Service unavailable", "status": 503, "code": "service_unavailable",
+        "detail": "The secret of key 'main' cannot be decrypted with ENCRYPTION_KEYS."}
+    assert response.headers["Cache-Control"] == "no-store"

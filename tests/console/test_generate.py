@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token_from
-from tests.console.conftest import KEYS, token_from
+from tests.console.conftest import GENERATOR_DEFAULTS, KEYS, token_from
 from tests.console.pages import all_errors, errors_beside, is_checked, parse, value_of
+from tests.support import login
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
 from webapp.tokens import KnownKey, diagnose
@@ -294,3 +295,19 @@ def test_the_generator_needs_its_csrf_token(app, make_user, keys):
                                             "csrf_token": csrf_token_from(result)})
     assert opened.status_code == 200
     assert 'id="verdict-word">valid<' in opened.get_data(as_text=True)
+
+
+def test_a_secret_that_no_longer_decrypts_answers_503_with_the_reason(keys, keys_undecryptable,
+                                                                     make_user):
+    person = make_user("dev@example.com", "developer")
+    browser = keys_undecryptable.test_client()
+    assert login(browser, person.email, person.password).status_code == 302
+    reason = "The secret of key 'default' cannot be decrypted with ENCRYPTION_KEYS."
+    minted = browser.post("/", data=GENERATOR_DEFAULTS)
+    assert minted.status_code == 503
+    assert errors_beside(minted.get_data(as_text=True), "key") == [reason]
+    inspected = browser.post("/inspect", data={"token": "a.b.c"})
+    assert inspected.status_code == 503
+    assert "cannot be decrypted with ENCRYPTION_KEYS." in inspected.get_data(as_text=True)
+    with keys_undecryptable.app_context():
+        assert db.session.execute(select(IssuedToken)).first() is None

@@ -28,6 +28,9 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "422": ("A field is missing, of the wrong type, unknown, or breaks a VideoSDK rule; "
             "`errors` maps each field to its messages.", "validation_failed"),
     "429": ("Over the client's rate limit. Carries Retry-After.", "rate_limited"),
+    "503": ("A stored key cannot be used: its secret does not decrypt with ENCRYPTION_KEYS. "
+            "An operator must fix the setting; the console says the same.",
+            "service_unavailable"),
 }
 
 _RATE_HEADERS = {
@@ -266,7 +269,7 @@ def _dropin_operation(operation_id: str, **extra: Any) -> dict[str, Any]:
         "tags": ["drop-in"],
         **extra,
         "responses": {**_ok("The token.", "DropInToken"),
-                      **_errors("400", "401", "403", "413", "422", "429")},
+                      **_errors("400", "401", "403", "413", "422", "429", "503")},
     }
 
 
@@ -305,7 +308,7 @@ def document() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": _json(
                         {"$ref": "#/components/schemas/MintRequest"})},
                     "responses": {**_ok("The signed token.", "MintedToken", "201"),
-                                  **_errors("400", "401", "403", "413", "422", "429")},
+                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
                 },
             },
             "/api/v1/tokens/inspect": {
@@ -318,7 +321,7 @@ def document() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": _json(
                         {"$ref": "#/components/schemas/InspectRequest"})},
                     "responses": {**_ok("The diagnosis.", "Diagnosis"),
-                                  **_errors("400", "401", "403", "413", "422", "429")},
+                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
                 },
             },
             "/api/v1/tokens/introspect": {
@@ -335,7 +338,7 @@ def document() -> dict[str, Any]:
                     }},
                     "responses": {**_ok("Active with details, or exactly {\"active\": false}.",
                                         "Introspection"),
-                                  **_errors("400", "401", "403", "413", "422", "429")},
+                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
                 },
             },
             "/get-token": {

@@ -63,3 +63,8 @@ def policy_violation(errors: Mapping[str, Sequence[str]]) -> ApiProblem:
         "The request goes beyond the policy of the key or of this client: see errors.",
         errors=errors,
     )
+
+
+def unavailable(detail: str) -> ApiProblem:
+    """503: a stored key cannot be used right now (its secret does not decrypt)."""
+    return ApiProblem(503, "service_unavailable", "Service unavailable", detail)

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from .. import issuance
 from ..access import public
 from ..clients import usable_keys
+from ..keyring import KeyringError
 from ..models import ApiClient, VideoSDKKey
 from ..tokens import (
     MintedToken,
@@ -24,7 +25,7 @@ from . import bp, dropin
 from .authentication import client_required, current_client
 from .bodies import form_or_json, inspect_fields, json_object, mint_fields, read_token
 from .openapi import document
-from .problems import ApiProblem, forbidden, policy_violation, validation_failed
+from .problems import ApiProblem, forbidden, policy_violation, unavailable, validation_failed
 
 MINT = "tokens:mint"
 INSPECT = "tokens:inspect"
@@ -39,8 +40,16 @@ def _problem(error: ApiProblem) -> Response:
     return error.response()
 
 
+def _key_unusable(error: KeyringError) -> Response:
+    # A stored secret that no longer decrypts (ENCRYPTION_KEYS lost or replaced): the
+    # operator's problem, not the caller's, and not a crash. The console answers 503 too.
+    return unavailable(str(error)).response()
+
+
 bp.register_error_handler(ApiProblem, _problem)
 dropin.register_error_handler(ApiProblem, _problem)
+bp.register_error_handler(KeyringError, _key_unusable)
+dropin.register_error_handler(KeyringError, _key_unusable)
 
 
 @bp.after_request
