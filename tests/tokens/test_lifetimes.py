@@ -66,6 +66,8 @@ def test_a_unitless_string_is_refused_as_jsonwebtoken_reads_milliseconds() -> No
         ("abc", "not a lifetime"),
         ("10 parsecs", "unknown unit"),
         ("1e3s", "not a lifetime"),
+        ("\u0661h", "not a lifetime"),  # an Arabic-Indic one: ms reads only ASCII digits
+        ("\uff11h", "not a lifetime"),  # a fullwidth one
         ("-1h", "more than zero"),
         ("0m", "more than zero"),
         (0, "more than zero"),

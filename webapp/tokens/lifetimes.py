@@ -29,8 +29,9 @@ for _names, _seconds in (
         _UNITS[_name] = _seconds
 
 # The grammar of `ms` 2.1: an optional sign, digits with an optional decimal part (".5" too),
-# spaces, then an optional unit. The sign is read so that "-1h" gets a precise refusal.
-_PATTERN = re.compile(r"(-?(?:\d+)?\.?\d+) *([a-z]*)", re.IGNORECASE)
+# spaces, then an optional unit. The sign is read so that "-1h" gets a precise refusal. Digits
+# are ASCII, as JavaScript's \d: Python's would also take "١h" (an Arabic-Indic one) as 1h.
+_PATTERN = re.compile(r"(-?(?:[0-9]+)?\.?[0-9]+) *([a-z]*)", re.IGNORECASE)
 # `ms` ignores strings longer than this; so do we, which also bounds the work.
 _MAX_TEXT = 100
 
