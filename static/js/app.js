@@ -38,12 +38,15 @@
   var key = document.getElementById("key");
   var lifetime = document.getElementById("lifetime");
   if (!key || !lifetime || !document.getElementById("generator")) { return; }
-  function offerPresets() {
+  // The server draws every preset (the page works without script); hide the ones beyond the
+  // chosen key's maximum. On load the chosen preset stays, even beyond it: the server has
+  // drawn its refusal beside it.
+  function offerPresets(keepChosen) {
     var chosen = key.options[key.selectedIndex];
     var limit = chosen ? Number(chosen.dataset.maxLifetime) : Infinity;
     var allowed = [];
     Array.prototype.forEach.call(lifetime.options, function (option) {
-      var fits = Number(option.dataset.seconds) <= limit;
+      var fits = Number(option.dataset.seconds) <= limit || (keepChosen && option.selected);
       option.hidden = !fits;
       option.disabled = !fits;
       if (fits) { allowed.push(option); }
@@ -55,7 +58,7 @@
       (preferred || allowed[allowed.length - 1]).selected = true;
     }
   }
-  // Only on change: on load the server has drawn the options, a refused choice included.
-  key.addEventListener("change", offerPresets);
+  offerPresets(true);
+  key.addEventListener("change", function () { offerPresets(false); });
 })();
 // ==== end Console ====

@@ -157,3 +157,24 @@ def test_choosing_a_key_offers_only_its_presets(page, server):
     page.get_by_label("Sign with", exact=True).select_option("default")
     assert page.evaluate(visible) == ["10m", "1h", "24h"]
     assert page.get_by_label("Preset", exact=True).input_value() == "1h"
+
+
+def test_without_javascript_a_long_key_and_a_long_preset_still_mint(chromium, server):
+    """SPEC 4: pages work without JavaScript; the presets are not left to the script."""
+    context = chromium.new_context(java_script_enabled=False,
+                                   viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, server, "developer")
+        offered = page.locator("#lifetime option:not([hidden]):not([disabled])")
+        assert offered.all_inner_texts() == ["10 minutes", "1 hour", "24 hours", "7 days",
+                                             "30 days"]
+        page.get_by_label("Sign with", exact=True).select_option("team-long")
+        page.get_by_label("Preset", exact=True).select_option("7d")
+        page.get_by_role("button", name="Generate token").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Your token").is_visible()
+        lifetime = page.locator(".moment-row", has_text="Lifetime").inner_text()
+        assert lifetime.split() == ["Lifetime", "7d", "(604800", "s)"]
+    finally:
+        context.close()

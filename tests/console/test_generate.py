@@ -31,15 +31,18 @@ def test_the_form_offers_active_keys_with_the_sandbox_marked_and_last(developer_
     assert "selected" in options["default"]
 
 
-def test_presets_beyond_the_keys_maximum_are_not_offered(developer_client, keys):
+def test_every_preset_is_drawn_and_the_default_fits_the_key(developer_client, keys):
     html = developer_client.get("/").get_data(as_text=True)
     presets = _options(html, "lifetime")
-    offered = [value for value, o in presets.items() if "hidden" not in o]
-    assert offered == ["10m", "1h", "24h"]
-    assert value_of(html, "lifetime") == "1h"
-    # Drawn, hidden and disabled, so the script can offer them for a key with a longer maximum.
-    assert "disabled" in presets["7d"] and "disabled" in presets["30d"]
+    # All of them, none hidden or disabled: without script, choosing the 30-day key must still
+    # let one pick 7d or 30d. The script hides those beyond the chosen key's maximum.
+    assert list(presets) == ["10m", "1h", "24h", "7d", "30d"]
+    assert [v for v, o in presets.items() if "hidden" in o or "disabled" in o] == []
     assert presets["30d"]["data-seconds"] == "2592000"
+    keys_max = {value: o["data-max-lifetime"] for value, o in _options(html, "key").items()}
+    assert keys_max == {"default": "86400", "long": "2592000", "narrow": "1800",
+                        "sandbox": "86400"}
+    assert value_of(html, "lifetime") == "1h"
 
 
 def test_a_key_below_an_hour_defaults_to_the_longest_preset_it_allows(app, developer_client,
@@ -54,8 +57,6 @@ def test_a_key_below_an_hour_defaults_to_the_longest_preset_it_allows(app, devel
         db.session.commit()
     html = developer_client.get("/").get_data(as_text=True)
     assert value_of(html, "key") == "narrow"
-    presets = _options(html, "lifetime")
-    assert [v for v, o in presets.items() if "hidden" not in o] == ["10m"]
     assert value_of(html, "lifetime") == "10m"
 
 

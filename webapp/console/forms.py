@@ -74,7 +74,7 @@ class GenerateForm(FlaskForm):
     agent = BooleanField("AI-agent token: only apikey and permissions")
 
     def setup(self, keys: Sequence[KeyChoice]) -> None:
-        """Offer the usable keys, and the presets within the chosen key's maximum."""
+        """Offer the usable keys and the presets, the default within the chosen key's maximum."""
         self.key.choices = [
             SelectChoice(k.label, k.option_text, {"data-max-lifetime": str(k.max_lifetime)})
             for k in keys
@@ -86,16 +86,14 @@ class GenerateForm(FlaskForm):
         allowed = [p for p in PRESETS if parse_lifetime(p) <= limit]
         if not self.is_submitted() and allowed and self.lifetime.data not in allowed:
             self.lifetime.data = allowed[-1]
-        choices = []
-        for preset in PRESETS:
-            seconds = parse_lifetime(preset)
-            attributes: dict[str, object] = {"data-seconds": str(int(seconds))}
-            if preset not in allowed and preset != self.lifetime.data:
-                # Kept in the page, hidden, so that the script can offer it when a key with a
-                # longer maximum is chosen. A refused choice stays visible beside its message.
-                attributes.update(hidden=True, disabled=True)
-            choices.append(SelectChoice(preset, PRESET_WORDS[preset], attributes))
-        self.lifetime.choices = choices
+        # Every preset is drawn, so that without script a key with a longer maximum can still
+        # be used with one; the script hides those beyond the chosen key's maximum, and the
+        # server refuses one beside its field (policy_violation), never trims it.
+        self.lifetime.choices = [
+            SelectChoice(preset, PRESET_WORDS[preset],
+                         {"data-seconds": str(int(parse_lifetime(preset)))})
+            for preset in PRESETS
+        ]
 
     def validate_key(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.iter_choices()}:
