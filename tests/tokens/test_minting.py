@@ -40,7 +40,7 @@ def _mint(request: MintRequest, **kwargs: object) -> MintedToken:
             {"apikey": "apikey-a", "permissions": ["allow_join"], "iat": T, "exp": T + 3600},
         ),
         (
-            MintRequest(permissions=("allow_mod", "allow_join", "allow_mod"), expires_in="10m"),
+            MintRequest(permissions=("allow_mod", "allow_join"), expires_in="10m"),
             {
                 "apikey": "apikey-a",
                 "permissions": ["allow_mod", "allow_join"],
@@ -169,6 +169,20 @@ def test_minted_tokens_diagnose_valid() -> None:
         (MintRequest(permissions="allow_join"), {"permissions": ["list"]}),  # type: ignore[arg-type]
         (MintRequest(permissions=("allow_join",), roles=("boss",)), {"roles": ["'boss'", "4024"]}),
         (MintRequest(permissions=("allow_join",), roles=()), {"roles": ["empty"]}),
+        # Refused, not dropped: the token carries exactly what was asked for.
+        (
+            MintRequest(permissions=("allow_mod", "allow_join", "allow_mod")),
+            {"permissions": ["permissions lists 'allow_mod' more than once: give each value "
+                             "once."]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), roles=("rtc", "crawler", "rtc", "crawler")),
+            {"roles": ["roles lists 'rtc', 'crawler' more than once: give each value once."]},
+        ),
+        (
+            MintRequest(permissions=("boss", "boss")),
+            {"permissions": ["lists 'boss' more than once", "Unknown permission 'boss':"]},
+        ),
         (MintRequest(permissions=("allow_join",), room_id=""), {"roomId": ["empty"]}),
         (MintRequest(permissions=("allow_join",), participant_id=""), {"participantId": ["empty"]}),
         (

@@ -122,8 +122,12 @@ _SCHEMAS: dict[str, Any] = {
             "apikey": {**_OPTIONAL_TEXT, "description": "The VideoSDK API key to sign with; may "
                        "be left out when the client may use exactly one key."},
             "permissions": {"type": "array", "items": _PERMISSION, "minItems": 1,
-                            "description": "ask_join cannot go with allow_join or allow_mod."},
-            "roles": {"type": ["array", "null"], "items": _ROLE},
+                            "uniqueItems": True,
+                            "description": "ask_join cannot go with allow_join or allow_mod; "
+                                           "each value once."},
+            "roles": {"type": ["array", "null"], "items": _ROLE, "minItems": 1,
+                      "uniqueItems": True, "description": "Leave it out rather than empty; "
+                                                          "each value once."},
             "roomId": _OPTIONAL_TEXT,
             "participantId": {**_OPTIONAL_TEXT, "description": "No whitespace."},
             "expiresIn": {

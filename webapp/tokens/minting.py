@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,8 +76,14 @@ class MintedToken:
         }
 
 
-def _unique(values: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+def _refuse_repeats(values: list[str], field: str, errors: dict[str, list[str]]) -> None:
+    """A value given twice is refused, not dropped: the token carries exactly what was asked."""
+    repeated = [value for value, count in Counter(values).items() if count > 1]
+    if repeated:
+        errors.setdefault(field, []).append(
+            f"{field} lists {', '.join(repr(v) for v in repeated)} more than once: "
+            "give each value once."
+        )
 
 
 def _text_list(values: object, field: str, errors: dict[str, list[str]]) -> list[str] | None:
@@ -94,18 +101,18 @@ def _check_permissions(request: MintRequest, errors: dict[str, list[str]]) -> li
     permissions = _text_list(request.permissions, "permissions", errors)
     if permissions is None:
         return []
-    permissions = _unique(permissions)
+    _refuse_repeats(permissions, "permissions", errors)
     if not permissions:
         errors.setdefault("permissions", []).append(
             "Give at least one permission: allow_join, ask_join or allow_mod."
         )
-    unknown = [p for p in permissions if p not in PERMISSION_VALUES]
+    unknown = list(dict.fromkeys(p for p in permissions if p not in PERMISSION_VALUES))
     if unknown:
         errors.setdefault("permissions", []).append(
             f"Unknown permission {', '.join(repr(p) for p in unknown)}: "
             "use allow_join, ask_join or allow_mod (VideoSDK error 4008)."
         )
-    clashing = [p for p in permissions if p in CONFLICTS_WITH_ASK_JOIN]
+    clashing = list(dict.fromkeys(p for p in permissions if p in CONFLICTS_WITH_ASK_JOIN))
     if Permission.ASK_JOIN in permissions and clashing:
         errors.setdefault("permissions", []).append(
             f"ask_join cannot be combined with {' or '.join(clashing)}: choose ask_join alone "
@@ -120,12 +127,12 @@ def _check_roles(request: MintRequest, errors: dict[str, list[str]]) -> list[str
     roles = _text_list(request.roles, "roles", errors)
     if roles is None:
         return None
-    roles = _unique(roles)
+    _refuse_repeats(roles, "roles", errors)
     if not roles:
         errors.setdefault("roles", []).append(
             "roles is empty: leave it out, or give crawler and/or rtc."
         )
-    unknown = [r for r in roles if r not in ROLE_VALUES]
+    unknown = list(dict.fromkeys(r for r in roles if r not in ROLE_VALUES))
     if unknown:
         errors.setdefault("roles", []).append(
             f"Unknown role {', '.join(repr(r) for r in unknown)}: use crawler or rtc "
