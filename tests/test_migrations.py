@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import base_config
+from tests.conftest import base_config, drop_everything
 from webapp import create_app
 from webapp.extensions import db
 
@@ -43,3 +45,39 @@ def test_upgrading_from_0001_keeps_the_trail_and_drops_only_the_actor_index(tmp_
     assert runner.invoke(args=["db", "downgrade", "0001"]).exit_code == 0
     assert "ix_audit_events_actor" in {i["name"] for i in inspect(engine).get_indexes(
         "audit_events")}
+
+
+_TOKEN_ROW = ("INSERT INTO issued_tokens (fingerprint, key_label, apikey, claims, issued_at, "
+              "expires_at, issuer) VALUES ('{fp}', 'k', 'a', '{{}}', '2026-01-01 00:00:00', "
+              "'2026-01-01 01:00:00', '{issuer}')")
+
+
+def test_0003_keeps_one_issued_token_row_per_issuer_and_its_downgrade_one_per_token(app):
+    """On SQLite and, in CI, PostgreSQL: the unique (fingerprint) of 0001 becomes
+    (fingerprint, issuer), with the rows kept; going back keeps each token's first issuer."""
+    with app.app_context():
+        drop_everything()
+        engine = db.engine
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0002"]).exit_code == 0
+    with engine.begin() as connection:
+        connection.exec_driver_sql(_TOKEN_ROW.format(fp="f" * 64, issuer="alice@example.com"))
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with engine.begin() as connection:
+        connection.exec_driver_sql(_TOKEN_ROW.format(fp="f" * 64, issuer="client app"))
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.exec_driver_sql(_TOKEN_ROW.format(fp="f" * 64, issuer="client app"))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT issuer FROM issued_tokens ORDER BY id").scalars().all() == [
+            "alice@example.com", "client app"]
+
+    result = runner.invoke(args=["db", "downgrade", "0002"])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT issuer FROM issued_tokens").scalars().all() == ["alice@example.com"]
+    uniques = inspect(engine).get_unique_constraints("issued_tokens")
+    assert [u["column_names"] for u in uniques] == [["fingerprint"]]
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

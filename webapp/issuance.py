@@ -64,11 +64,12 @@ def client_policy(client: ApiClient) -> Policy | None:
 _ISSUED = IssuedToken.__table__
 _RECORD_COLUMNS = ("fingerprint", "key_id", "key_label", "apikey", "claims", "room_id",
                    "participant_id", "issued_at", "expires_at", "user_id", "client_id", "issuer")
-# INSERT .. ON CONFLICT (fingerprint) DO NOTHING, for the dialects that have it; the same
-# statement runs on the session's connection or, on the API's path, straight on a DBAPI
+# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING, for the dialects that have it; the
+# same statement runs on the session's connection or, on the API's path, straight on a DBAPI
 # cursor (see rawsql).
 _RECORD_ONCE: dict[str, Executable] = {
-    name: module.insert(_ISSUED).on_conflict_do_nothing(index_elements=["fingerprint"])
+    name: module.insert(_ISSUED).on_conflict_do_nothing(
+        index_elements=["fingerprint", "issuer"])
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _RAW_RECORD_ONCE = {
@@ -141,7 +142,7 @@ def issue(
         },
     )
     # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
-    # recorded once, and every mint of it is audited.
+    # recorded once per issuer, and every mint of it is audited.
     if _session_untouched():
         # The API's path: nothing else of the request's to commit, so both rows go straight
         # on a pooled DBAPI connection and commit before the answer, or not at all.
@@ -163,7 +164,9 @@ def issue(
     once = _RECORD_ONCE.get(connection.dialect.name)
     if once is not None:
         connection.execute(once, record)
-    elif lookup(minted.fingerprint) is None:
+    elif connection.execute(select(_ISSUED.c.id).where(
+            _ISSUED.c.fingerprint == minted.fingerprint, _ISSUED.c.issuer == issuer)).first() \
+            is None:
         connection.execute(insert(_ISSUED), record)
     audit.append(connection, event)
     session.commit()
@@ -193,20 +196,32 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def lookup(fingerprint: str) -> Issuance | None:
-    """Who issued the token with this SHA-256 fingerprint here, if it was issued here."""
-    row = db.session.execute(
+def lookup(fingerprint: str, prefer: str | None = None) -> Issuance | None:
+    """Who issued the token with this SHA-256 fingerprint here, if it was issued here.
+
+    Several issuers may have signed the very same token in the same second; then the one
+    named ``prefer`` (who is asking) comes first if they are among them, else the earliest.
+    """
+    rows = db.session.execute(
         select(IssuedToken).where(IssuedToken.fingerprint == fingerprint)
-    ).scalar_one_or_none()
-    if row is None:
+        .order_by(IssuedToken.issued_at, IssuedToken.id)
+    ).scalars().all()
+    if not rows:
         return None
+    row = next((r for r in rows if prefer is not None and r.issuer == prefer), rows[0])
     return Issuance(
-        issuer=row.client.name if row.client is not None else row.issuer,
+        issuer=_issuer_name(row),
         issuer_kind="client" if row.client_id is not None else "person",
         issued_at=row.issued_at,
         key_label=row.key_label,
         client_id=row.client.name if row.client is not None else None,
+        also_by=tuple(f"API client {_issuer_name(other)}" if other.client_id is not None
+                      else _issuer_name(other) for other in rows if other is not row),
     )
+
+
+def _issuer_name(row: IssuedToken) -> str:
+    return row.client.name if row.client is not None else row.issuer
 
 
 def inspect(
@@ -222,10 +237,11 @@ def inspect(
     actor_kind: str | None = None,
 ) -> Diagnosis:
     """Diagnose a pasted token against every stored key, and audit the verdict."""
+    asking = actor or audit.current_actor()[0]
     diagnosis = diagnose(
         raw,
         keys=known_keys(),
-        lookup=lookup,
+        lookup=lambda fingerprint: lookup(fingerprint, prefer=asking),
         room_id=room_id,
         participant_id=participant_id,
         use=use,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -178,9 +179,14 @@ class IssuedToken(db.Model):  # type: ignore[name-defined,misc]
     """A token signed here: its claims and fingerprint, never the token itself."""
 
     __tablename__ = "issued_tokens"
+    # The same claims, key and second sign to the same token whoever asks (as jsonwebtoken
+    # would): one row per token and issuer, so each of them finds it in their history.
+    # Led by the fingerprint, this index also serves the look-up by fingerprint.
+    __table_args__ = (UniqueConstraint("fingerprint", "issuer",
+                                       name="uq_issued_tokens_fingerprint_issuer"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     key_id: Mapped[int | None] = mapped_column(
         ForeignKey("videosdk_keys.id", ondelete="SET NULL"), index=True
     )

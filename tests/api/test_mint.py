@@ -285,3 +285,30 @@ def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
     with app.app_context():
         outcomes = db.session.execute(select(AuditEvent.outcome)).scalars().all()
         assert outcomes == ["success", "success"]
+
+
+def test_two_clients_that_sign_the_same_token_in_one_second_each_keep_their_record(
+        app, api, caller, make_caller, monkeypatch):
+    moment = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    second_caller = make_caller("second")
+    first = mint(api, caller, {"permissions": ["allow_mod"]})
+    second = mint(api, second_caller, {"permissions": ["allow_mod"]})
+    token = first.get_json()["token"]
+    assert second.get_json()["token"] == token
+    with app.app_context():
+        issuers = db.session.execute(
+            select(IssuedToken.issuer).order_by(IssuedToken.id)).scalars().all()
+    assert issuers == ["client app", "client second"]
+
+    # Each client hears that it issued the token itself; inspection names the other one too.
+    for asking, name in ((caller, "app"), (second_caller, "second")):
+        introspected = api.post("/api/v1/tokens/introspect", data={"token": token},
+                                headers=asking.headers).get_json()
+        assert (introspected["active"], introspected["client_id"]) == (True, name)
+    reasons = api.post("/api/v1/tokens/inspect", json={"token": token},
+                       headers=second_caller.headers).get_json()["reasons"]
+    issued_here = next(r for r in reasons if r["code"] == "issued_here")
+    assert issued_here["message"].startswith("This token was issued here by API client second ")
+    assert issued_here["message"].endswith(
+        "with key 'main'; the same token was also issued by API client app.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.console.pages import all_errors, errors_beside, parse, value_of
 from tests.support import statements_run
@@ -194,3 +195,16 @@ def test_a_long_history_is_counted_only_as_far_as_one_can_page_ahead(admin_clien
     monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 6)
     html = admin_client.get("/tokens").get_data(as_text=True)
     assert parse(html).by_id("history-count").text().strip() == "6 tokens."
+
+
+def test_the_same_token_signed_by_two_people_in_one_second_is_in_both_histories(
+        app, developer_client, admin_client, generate, monkeypatch):
+    moment = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    assert generate(admin_client).status_code == 200
+    assert generate(developer_client).status_code == 200
+    with app.app_context():
+        fingerprints = db.session.execute(select(IssuedToken.fingerprint)).scalars().all()
+    assert len(fingerprints) == 2 and fingerprints[0] == fingerprints[1]
+    assert rows(developer_client.get("/tokens").get_data(as_text=True)) == fingerprints[:1]
+    assert rows(admin_client.get("/tokens").get_data(as_text=True)) == fingerprints

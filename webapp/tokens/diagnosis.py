@@ -127,6 +127,8 @@ class Issuance:
     issued_at: datetime
     key_label: str | None
     client_id: str | None
+    # Others who signed the very same token (same claims, key and second) here.
+    also_by: tuple[str, ...] = ()
 
 
 Lookup = Callable[[str], Issuance | None]
@@ -256,7 +258,9 @@ def _issuance_words(issuance: Issuance, at: datetime) -> str:
     )
     key = f", with key '{issuance.key_label}'" if issuance.key_label else ""
     when = as_utc(issuance.issued_at)
-    return f"by {who} on {iso_utc(when)} ({relative(when, at)}){key}"
+    others = f"; the same token was also issued by {_names(issuance.also_by)}" \
+        if issuance.also_by else ""
+    return f"by {who} on {iso_utc(when)} ({relative(when, at)}){key}{others}"
 
 
 def _number(value: object) -> float | None:
