@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import drop_everything
-from webapp import keyring
+from tests.conftest import base_config, drop_everything
+from webapp import create_app, keyring
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
 from webapp.tokens import MintRequest, mint
@@ -216,3 +216,15 @@ class TestInspect:
                       secret=SECRET, now=datetime(2026, 1, 5, tzinfo=UTC)).token
         result = runner.invoke(args=["token", "inspect", minted, "--at", "2026-01-05T00:01:00Z"])
         assert result.exit_code == 0, result.output
+
+
+def test_without_a_database_file_none_is_left_behind(tmp_path):
+    database = tmp_path / "never-set-up.db"
+    app = create_app({**base_config(tmp_path, f"sqlite:///{database}"),
+                      "VIDEOSDK_API_KEY": "env-api-key", "VIDEOSDK_SECRET_KEY": SECRET})
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["token", "create"])
+    assert created.exit_code == 0, created.output
+    inspected = runner.invoke(args=["token", "inspect", created.stdout.strip()])
+    assert inspected.exit_code == 0, inspected.output
+    assert not database.exists()

@@ -136,6 +136,10 @@ EXIT_FAILURE = 4
 
 def _database_ready() -> bool:
     """Whether the database answers and has been set up (`flask setup` / `db upgrade`)."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        return False  # asking would create an empty database file where none should be
     try:
         db.session.execute(select(VideoSDKKey.id).limit(1))
     except SQLAlchemyError:
