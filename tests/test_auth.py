@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, csrf_token_from
@@ -189,20 +190,25 @@ def test_a_cookie_presented_by_another_browser_is_refused(app, make_user):
     assert session_count(app) == 0
 
 
-def test_the_session_cookie_carries_no_user_data(app, client, make_user):
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_the_session_cookie_carries_only_the_sessions_id(app, client, make_user):
     person = make_user()
-    response = login(client, person.email, PASSWORD)
+    page = client.get("/login").get_data(as_text=True)
+    response = login(client, person.email, PASSWORD, csrf_token=csrf_token_from(page))
+    assert response.status_code == 302
     cookie_header = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie_header
     assert "SameSite=Lax" in cookie_header
     assert "Secure" not in cookie_header  # development over plain HTTP
-    from flask.sessions import SecureCookieSessionInterface
-
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     data = serializer.loads(client.get_cookie("tc_session").value)
-    assert str(person.id) != data.get("_user_id")
-    assert person.email not in str(data)
-    assert set(data) <= {"_user_id", "_fresh", "_id", "csrf_token"}
+    # The server-side session's id, nothing else: not the person's id, email or role.
+    assert list(data) == ["_user_id"]
+    assert data["_user_id"] != str(person.id) and person.email not in str(data)
+    # A page with a form adds its CSRF secret, and nothing more.
+    assert client.get("/").status_code == 200
+    assert set(serializer.loads(client.get_cookie("tc_session").value)) == {
+        "_user_id", "csrf_token"}
 
 
 class TestLockout:

@@ -78,6 +78,10 @@ def login() -> ResponseReturnValue:
     session.clear()
     sessions.open_session(user)
     login_user(user)
+    # SPEC 4: the cookie carries only the session's id. Flask-Login's freshness flag and
+    # client hash serve features this console does not use (its own record checks the client).
+    session.pop("_fresh", None)
+    session.pop("_id", None)
     audit.record("auth.login", target=email, actor=email, actor_kind="person")
     return redirect(safe_next(form.next.data) or home_for(user.role))
 
