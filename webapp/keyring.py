@@ -6,6 +6,7 @@ so keys can be rotated: old keys still decrypt, the newest encrypts.
 
 from __future__ import annotations
 
+import logging
 import secrets as random_secrets
 import threading
 from collections.abc import Iterable
@@ -27,6 +28,8 @@ from .tokens import (
     iso_utc,
     parse_lifetime,
 )
+
+log = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
 SANDBOX_LABEL = "sandbox"
@@ -98,6 +101,9 @@ def decrypt_secret(key: VideoSDKKey) -> str:
     try:
         plaintext = _fernet().decrypt(ciphertext).decode("utf-8")
     except InvalidToken as error:
+        # The operator's to fix, wherever it shows (a 503 page, a 503 problem, exit 4): say
+        # so in the log too, by the key's label only.
+        log.error("The secret of key %r cannot be decrypted with ENCRYPTION_KEYS", key.label)
         raise KeyringError(
             f"The secret of key {key.label!r} cannot be decrypted with ENCRYPTION_KEYS."
         ) from error

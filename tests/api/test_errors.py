@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 
@@ -64,9 +66,12 @@ def test_a_body_just_under_64_kib_is_read(api, caller):
     ("POST", "/api/v1/tokens/introspect", {"data": {"token": "a.b.c"}}),
 ])
 def test_a_stored_secret_that_no_longer_decrypts_is_a_503_problem(keys_undecryptable, caller,
-                                                                  method, path, body):
-    response = keys_undecryptable.test_client().open(path, method=method,
-                                                      headers=caller.headers, **body)
+                                                                  method, path, body, caplog):
+    with caplog.at_level(logging.ERROR, logger="webapp.keyring"):
+        response = keys_undecryptable.test_client().open(path, method=method,
+                                                          headers=caller.headers, **body)
+    assert [r.getMessage() for r in caplog.records if r.name == "webapp.keyring"] == [
+        "The secret of key 'main' cannot be decrypted with ENCRYPTION_KEYS"]
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
