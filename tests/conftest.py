@@ -14,7 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.support import login
+from tests.support import create_schema, login
 from webapp import create_app
 from webapp.auth.accounts import create_user
 from webapp.extensions import db
@@ -76,7 +76,7 @@ def app(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:  # type: i
     application = create_app({**base_config(tmp_path, url), **overrides})
     with application.app_context():
         drop_everything()
-        db.create_all()
+        create_schema()
     # No app context stays pushed: each request then gets its own, as in
     # production, and tests open one (`with app.app_context()`) to look inside.
     yield application

@@ -29,6 +29,8 @@ def test_setup_creates_the_first_admin_once_and_prints_it(unmigrated, app, runne
     email, password = match.groups()
     assert email == "admin@example.com"
     assert login(app.test_client(), email, password).status_code == 302
+    ready = app.test_client().get("/readyz")
+    assert (ready.status_code, ready.get_json()["checks"]["schema"]) == (200, "ok")
 
     again = runner.invoke(args=["setup"])
     assert again.exit_code == 0, again.output

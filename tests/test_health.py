@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
+
 from tests.conftest import base_config
 from webapp import create_app
+from webapp.extensions import db
 
 
 def test_healthz_answers_without_the_database(tmp_path):
@@ -13,10 +17,11 @@ def test_healthz_answers_without_the_database(tmp_path):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_is_ok_when_the_database_answers(client):
+def test_readyz_is_ok_when_the_database_answers_at_this_codes_migration(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json()["checks"]["database"] == "ok"
+    checks = response.get_json()["checks"]
+    assert (checks["database"], checks["schema"]) == ("ok", "ok")
 
 
 def test_readyz_is_503_when_the_database_is_down(tmp_path):
@@ -27,3 +32,28 @@ def test_readyz_is_503_when_the_database_is_down(tmp_path):
                                    "checks": {"database": "unavailable",
                                               **({"rate_limit_storage": "ok"}
                                                  if "ratelimit_probe" in app.extensions else {})}}
+
+
+def _set_revision(app, revision):  # type: ignore[no-untyped-def]
+    with app.app_context(), db.engine.begin() as connection:
+        if revision is None:
+            connection.execute(text("DROP TABLE alembic_version"))
+        else:
+            connection.execute(text("UPDATE alembic_version SET version_num = :revision"),
+                               {"revision": revision})
+
+
+@pytest.mark.parametrize(("revision", "status", "schema"), [
+    # Not migrated at all, or a release behind: this code must not serve yet.
+    (None, 503, "missing: run flask db upgrade"),
+    ("0001", 503, "behind at 0001: run flask db upgrade"),
+    # A revision this code does not know is the next release's: old instances keep serving
+    # while a rolling release goes on.
+    ("9999_from_a_newer_release", 200, "ok"),
+])
+def test_readyz_says_whether_the_schema_is_this_codes(app, client, revision, status, schema):
+    _set_revision(app, revision)
+    response = client.get("/readyz")
+    assert response.status_code == status
+    assert response.get_json()["checks"]["schema"] == schema
+    assert response.get_json()["status"] == ("ok" if status == 200 else "unavailable")

@@ -15,7 +15,7 @@ import pytest
 from limits.storage import MemoryStorage
 
 from tests.conftest import base_config
-from tests.support import login, unavailable
+from tests.support import create_schema, login, unavailable
 from webapp import create_app
 from webapp.api.authentication import _QuietMemoryStorage
 from webapp.clients import create_client
@@ -102,7 +102,7 @@ def _app_with_storage(tmp_path, storage_uri: str, rate_limit: str):  # type: ign
               "RATELIMIT_STORAGE_URI": storage_uri}
     app = create_app(config)
     with app.app_context():
-        db.create_all()
+        create_schema()
         add_key("main", MAIN_APIKEY, MAIN_SECRET)
         _, plaintext = create_client("app", ["tokens:mint"], rate_limit=rate_limit)
         db.session.commit()
@@ -117,13 +117,15 @@ def test_with_redis_down_limits_fall_back_to_memory_and_readyz_says_503(tmp_path
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.get_json() == {"status": "unavailable",
-                                "checks": {"database": "ok", "rate_limit_storage": "unavailable"}}
+                                "checks": {"database": "ok", "schema": "ok",
+                                           "rate_limit_storage": "unavailable"}}
 
 
 def test_readyz_is_ok_with_memory_storage(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"database": "ok", "rate_limit_storage": "ok"}
+    assert ready.get_json()["checks"] == {"database": "ok", "schema": "ok",
+                                          "rate_limit_storage": "ok"}
 
 
 _OTHER_INSTANCE = """

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, base_config
-from tests.support import unavailable
+from tests.support import create_schema, unavailable
 from webapp import create_app
 from webapp.auth.accounts import create_user
 from webapp.extensions import db
@@ -49,7 +49,7 @@ def live_app(tmp_path):  # type: ignore[no-untyped-def]
     """An app on a file SQLite database, with one person of each role."""
     app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'live.db'}"))
     with app.app_context():
-        db.create_all()
+        create_schema()
         for role in ("admin", "developer", "support"):
             create_user(f"{role}@example.com", PASSWORD, role)
         db.session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 
 from tests.conftest import base_config
 from tests.servers import run_cli
+from tests.support import create_schema
 from webapp import clients, create_app, keyring
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken, VideoSDKKey
@@ -31,7 +32,7 @@ def test_key_rotation_newest_first_then_re_encrypt_then_drop_the_old_key(tmp_pat
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     first = _app_on_sqlite(tmp_path, old)
     with first.app_context():
-        db.create_all()
+        create_schema()
         keyring.add_key("main", "ops-apikey", SECRET)
         db.session.commit()
         stored_before = db.session.execute(select(VideoSDKKey.secret_encrypted)).scalar_one()
@@ -67,7 +68,7 @@ def test_proxy_settings_decide_what_the_app_believes(tmp_path, with_proxy):
     app = _app_on_sqlite(tmp_path, Fernet.generate_key().decode(),
                           TRUSTED_HOSTS="console.example", **(proxy if with_proxy else {}))
     with app.app_context():
-        db.create_all()
+        create_schema()
         keyring.add_key("main", "ops-apikey", SECRET)
         _, plaintext = clients.create_client("proxied", ["tokens:mint"])
         db.session.commit()
@@ -94,7 +95,7 @@ def test_proxy_settings_decide_what_the_app_believes(tmp_path, with_proxy):
 def test_sqlite_online_backup_while_the_app_writes(tmp_path):
     app = _app_on_sqlite(tmp_path, Fernet.generate_key().decode())
     with app.app_context():
-        db.create_all()
+        create_schema()
         keyring.add_key("main", "ops-apikey", SECRET)
         _, plaintext = clients.create_client("backed-up", ["tokens:mint"])
         db.session.commit()
