@@ -177,6 +177,12 @@ def test_fifty_a_page_with_filters_kept_in_the_links(app, developer_client):
     assert rows(second) == [f"{n:064x}" for n in (2, 1, 0)]
     beyond = developer_client.get("/tokens?page=9").get_data(as_text=True)
     assert rows(beyond) == [] and "No token" in beyond
+    # Only the filters travel on: other names in the URL never reach the links' url_for.
+    odd = developer_client.get("/tokens?room=standup&endpoint=x&_method=POST&_external=1"
+                               "&_anchor=top&person=someone-else")
+    assert odd.status_code == 200
+    assert [a.attrs["href"] for a in parse(odd.get_data(as_text=True)).find_all(
+        "a", cls="page-link") if a.text() == "Older"] == ["/tokens?page=2&room=standup"]
 
 
 def test_an_empty_history_invites_to_generate(developer_client):

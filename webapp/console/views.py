@@ -217,7 +217,10 @@ def history_page() -> ResponseReturnValue:
     )
     page_number = requested_page(request.args)
     page = paginate(history.filtered(visible, filters), page_number, history.PER_PAGE)
-    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    # The page links carry the filters on, and nothing else from the URL: a name such as
+    # `endpoint` or `_external` would otherwise reach url_for itself.
+    kept: dict[str, Any] = {field.name: request.args[field.name] for field in form
+                            if request.args.get(field.name)}
 
     def page_url(number: int) -> str:
         return url_for("console.history", page=number, **kept)
