@@ -77,6 +77,10 @@ def test_users_create_refuses_short_passwords_and_bad_roles(app, runner):
                                 "--password-stdin"], input="short\n")
     assert short.exit_code == 1
     assert "at least 12 characters" in short.output
+    spaces = runner.invoke(args=["users", "create", "a@example.com", "--role", "developer",
+                                 "--password-stdin"], input=" " * 14 + "\n")
+    assert spaces.exit_code == 1
+    assert "A password of spaces alone is no password: type a real one." in spaces.output
     bad_role = runner.invoke(args=["users", "create", "a@example.com", "--role", "root",
                                    "--password-stdin"], input="a long enough password\n")
     assert bad_role.exit_code == 2

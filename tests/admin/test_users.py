@@ -74,6 +74,7 @@ def test_a_generated_password_is_shown_once_on_the_answer_to_the_post(app, admin
     ({"email": "taken@example.com"}, "email", "taken@example.com already has an account."),
     ({"email": "TAKEN@example.com"}, "email", "taken@example.com already has an account."),
     ({"password": "short"}, "password", "At least 12 characters, or leave empty"),
+    ({"password": " " * 14}, "password", "Spaces alone are no password"),
     ({"role": "owner"}, "role", "Not a valid choice."),
 ])
 def test_a_refused_person_says_why(app, admin_client, make_user, audit_events, form, field,
@@ -199,13 +200,21 @@ def test_resetting_to_a_generated_password_shows_it_once(app, admin_client, make
     assert login(app.test_client(), person.email, password).status_code == 302
 
 
-def test_a_short_reset_password_is_refused_beside_the_field(app, admin_client, make_user):
+@pytest.mark.parametrize(("password", "message"), [
+    ("short", "At least 12 characters, or leave empty to generate one."),
+    (" ", "Spaces alone are no password: type one, or leave the field empty to generate one."),
+    (" " * 12 + "\t", "Spaces alone are no password"),
+])
+def test_a_bad_reset_password_is_refused_beside_the_field(app, admin_client, make_user,
+                                                          audit_events, password, message):
     person = make_user("forgetful@example.com", "support")
-    response = admin_client.post(f"/admin/users/{person.id}/password", data={"password": "short"})
+    response = admin_client.post(f"/admin/users/{person.id}/password",
+                                 data={"password": password})
     assert response.status_code == 400
-    assert "At least 12 characters, or leave empty to generate one." in \
-        response.get_data(as_text=True)
+    assert message in response.get_data(as_text=True)
     assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+    event = audit_events("user.password_reset")[-1]
+    assert (event.outcome, event.details) == ("refused", {"fields": ["password"]})
 
 
 def test_the_people_page_lists_everyone(admin_client, make_user):

@@ -131,14 +131,21 @@ class EditKeyForm(KeyPolicyFields):
 
 def _check_new_password(field: PasswordField) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if field.data and not field.data.strip():
+        raise ValidationError("Spaces alone are no password: type one, or leave the field "
+                              "empty to generate one.")
     if field.data and len(field.data) < minimum:
         raise ValidationError(f"At least {minimum} characters, or leave empty to generate one.")
+
+
+# Empty means "generate one"; spaces alone are not empty, and are refused beside the field.
+_PASSWORD_OR_EMPTY = [Optional(strip_whitespace=False), Length(max=1024)]
 
 
 class NewUserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
     role = SelectField("Role", choices=ROLE_CHOICES, default="developer")
-    password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
+    password = PasswordField("Password", validators=_PASSWORD_OR_EMPTY)
     submit = SubmitField("Create person")
 
     def validate_email(self, field: EmailField) -> None:
@@ -158,7 +165,7 @@ class RoleForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[Optional(), Length(max=1024)])
+    password = PasswordField("New password", validators=_PASSWORD_OR_EMPTY)
     submit = SubmitField("Reset password")
 
     def validate_password(self, field: PasswordField) -> None:

@@ -323,7 +323,12 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if not form.validate_on_submit():
         return _refused_on_user_page("user.password_reset", person, form, password_form=form)
-    generated = people.reset_password(person, form.password.data or None)
+    try:
+        generated = people.reset_password(person, form.password.data or None)
+    except AccountError as error:
+        db.session.rollback()
+        return _refused_on_user_page("user.password_reset", person, form, str(error),
+                                     password_form=form)
     audit.record("user.password_reset", target=person.email, commit=False,
                  details={"passwordGenerated": generated is not None})
     db.session.commit()

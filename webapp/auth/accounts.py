@@ -23,8 +23,10 @@ def normalize_email(email: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
-    """Refuse a password that breaks the length rule."""
+    """Refuse a password that breaks the length rule, or is nothing but spaces."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if not password.strip():
+        raise AccountError("A password of spaces alone is no password: type a real one.")
     if len(password) < minimum:
         raise AccountError(f"The password must be at least {minimum} characters long.")
 
