@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -253,6 +255,41 @@ class TestLockout:
                 failure.at = failure.at - timedelta(minutes=15, seconds=1)
             db.session.commit()
         assert login(client, person.email, PASSWORD).status_code == 302
+
+    def test_a_burst_of_attempts_cannot_outrun_the_count(self, app, make_user, monkeypatch):
+        """Nine wrong passwords at once, each slow to check: at most five get checked."""
+        from webapp.auth import views
+
+        person = make_user()
+        checked: list[str] = []
+        real_authenticate = views.authenticate
+
+        def slow_authenticate(email: str, password: str):  # type: ignore[no-untyped-def]
+            checked.append(email)
+            time.sleep(0.3)  # so that every attempt of the burst is in flight at once
+            return real_authenticate(email, password)
+
+        monkeypatch.setattr(views, "authenticate", slow_authenticate)
+        together = threading.Barrier(9)
+        statuses: list[int] = []
+
+        def attempt() -> None:
+            browser = app.test_client()
+            together.wait(timeout=10)
+            statuses.append(login(browser, person.email, "not the password!!").status_code)
+
+        threads = [threading.Thread(target=attempt) for _ in range(9)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(statuses) == 9
+        assert len(checked) <= 5, f"{len(checked)} passwords checked in one burst"
+        assert sorted(statuses) == [401] * len(checked) + [429] * (9 - len(checked))
+        with app.app_context():
+            stored = db.session.execute(select(func.count()).select_from(LoginFailure))
+            # The refused attempts took their count back: the lock is not extended by them.
+            assert stored.scalar_one() == len(checked)
 
     def test_a_success_clears_earlier_failures(self, client, make_user):
         person = make_user()

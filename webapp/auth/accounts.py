@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -68,33 +68,64 @@ class Lockout:
     retry_after: int
 
 
+def _failure_key(email: str) -> str:
+    """The email as the failure counter stores it (the column holds 254 characters)."""
+    return normalize_email(email)[:254]
+
+
+def _recent_failures(email: str, now: datetime, count: int) -> list[datetime]:
+    """When the last ``count`` failed sign-ins of this email within the window were, newest
+    first."""
+    window = timedelta(seconds=current_app.config["LOGIN_LOCKOUT_WINDOW"])
+    return list(db.session.execute(
+        select(LoginFailure.at)
+        .where(LoginFailure.email == email, LoginFailure.at > now - window)
+        .order_by(LoginFailure.at.desc())
+        .limit(count)
+    ).scalars())
+
+
 def lockout_for(email: str) -> Lockout | None:
     """The lockout in force for this email, counted in the database across workers."""
-    config = current_app.config
-    window = timedelta(seconds=config["LOGIN_LOCKOUT_WINDOW"])
-    limit = config["LOGIN_LOCKOUT_ATTEMPTS"]
+    limit = current_app.config["LOGIN_LOCKOUT_ATTEMPTS"]
     now = utcnow()
-    recent = db.session.execute(
-        select(LoginFailure.at)
-        .where(LoginFailure.email == normalize_email(email), LoginFailure.at > now - window)
-        .order_by(LoginFailure.at.desc())
-        .limit(limit)
-    ).scalars().all()
+    recent = _recent_failures(_failure_key(email), now, limit)
     if len(recent) < limit:
         return None
     # The lock lifts when the oldest of the last `limit` failures leaves the window.
+    window = timedelta(seconds=current_app.config["LOGIN_LOCKOUT_WINDOW"])
     lifts_at = recent[-1] + window
     return Lockout(retry_after=max(1, int((lifts_at - now).total_seconds()) + 1))
 
 
-def record_failure(email: str) -> None:
-    """Count one failed sign-in for this email."""
-    db.session.add(LoginFailure(email=normalize_email(email)[:254], at=utcnow()))
+def begin_attempt(email: str) -> Lockout | None:
+    """Count a sign-in attempt as failed before its password is checked; the lockout, if any.
+
+    Checking the count first and writing the failure after the (slow) password check let
+    attempts racing in together all pass the check. Now each attempt is written and
+    committed first, then counted with every other one: of a burst, only those that find at
+    most the limit get their password checked. One over the limit is taken back, so that
+    hammering a locked email never extends its lock. A right password then clears them all
+    (clear_failures); a wrong one leaves its attempt counted.
+    """
+    lockout = lockout_for(email)
+    if lockout is not None:
+        return lockout
+    limit = current_app.config["LOGIN_LOCKOUT_ATTEMPTS"]
+    key, at = _failure_key(email), utcnow()
+    attempt = LoginFailure(email=key, at=at)
+    db.session.add(attempt)
+    db.session.commit()
+    if len(_recent_failures(key, at, limit + 1)) <= limit:
+        return None
+    db.session.delete(attempt)
+    db.session.commit()
+    return lockout_for(email) or Lockout(retry_after=1)
 
 
 def clear_failures(email: str) -> None:
     """Forget the failed sign-ins of this email after a successful one."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == normalize_email(email)))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == _failure_key(email)))
 
 
 def authenticate(email: str, password: str) -> User | None:

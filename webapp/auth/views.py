@@ -22,10 +22,9 @@ from ..passwords import verify_password
 from . import bp, sessions
 from .accounts import (
     authenticate,
+    begin_attempt,
     clear_failures,
-    lockout_for,
     normalize_email,
-    record_failure,
     set_password,
 )
 from .forms import ChangePasswordForm, LoginForm
@@ -57,7 +56,7 @@ def login() -> ResponseReturnValue:
         status = 400 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
     email = normalize_email(form.email.data or "")
-    lockout = lockout_for(email)
+    lockout = begin_attempt(email)
     if lockout is not None:
         audit.record("auth.login", outcome="locked_out", target=email, actor=email,
                      actor_kind="anonymous")
@@ -69,7 +68,7 @@ def login() -> ResponseReturnValue:
         return response
     user = authenticate(email, form.password.data or "")
     if user is None:
-        record_failure(email)
+        # begin_attempt has counted it already.
         audit.record("auth.login", outcome="failure", target=email, actor=email,
                      actor_kind="anonymous")
         return render_template("auth/login.html", form=form, error=GENERIC_FAILURE), 401
