@@ -73,6 +73,11 @@ def test_empty_values_count_as_absent_as_in_the_examples(api, caller):
     ({"peerId": "two words"},
      {"peerId": ["participantId must not contain spaces or other whitespace "
                  "(VideoSDK error 4004)."]}),
+    ({"roomId": "a\u0000b"},
+     {"roomId": ["roomId holds the control character U+0000: no VideoSDK id does."]}),
+    ({"peerId": "p" * 256},
+     {"peerId": ["participantId is 256 characters long; this service keeps ids of at most "
+                 "255."]}),
 ])
 def test_bad_values_are_422_problems(app, api, caller, body, errors):
     response = api.post("/get-token", json=body, headers=caller.headers)

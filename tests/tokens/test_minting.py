@@ -191,6 +191,26 @@ def test_minted_tokens_diagnose_valid() -> None:
         ),
         (MintRequest(permissions=("allow_join",), room_id=5), {"roomId": ["text"]}),  # type: ignore[arg-type]
         (
+            MintRequest(permissions=("allow_join",), room_id="a\x00b"),
+            {"roomId": ["roomId holds the control character U+0000: no VideoSDK id does."]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), room_id="a\nb"),
+            {"roomId": ["control character U+000A"]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), participant_id="p\x7f"),
+            {"participantId": ["control character U+007F"]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), room_id="r" * 256),
+            {"roomId": ["roomId is 256 characters long; this service keeps ids of at most 255."]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), participant_id="p" * 300),
+            {"participantId": ["300 characters long"]},
+        ),
+        (
             MintRequest(permissions=("allow_join",), expires_in="120"),
             {"expiresIn": ["120 milliseconds"]},
         ),

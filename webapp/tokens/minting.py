@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from .signing import fingerprint, sign
 from .vocabulary import CONFLICTS_WITH_ASK_JOIN, PERMISSION_VALUES, ROLE_VALUES, Permission
 
 DEFAULT_LIFETIME = "1h"
+# The longest roomId or participantId this service signs and records (its history's columns).
+MAX_ID_LENGTH = 255
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A sanity bound, far above any policy, so that exp stays a calendar date.
 _LONGEST = 100 * 365 * 86400.0
@@ -162,9 +165,18 @@ def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | 
         errors.setdefault(field, []).append(
             f"{field} must be valid Unicode text: it holds an unpaired surrogate."
         )
+    elif len(value) > MAX_ID_LENGTH:
+        errors.setdefault(field, []).append(
+            f"{field} is {len(value)} characters long; this service keeps ids of at most "
+            f"{MAX_ID_LENGTH}."
+        )
     elif field == "participantId" and any(ch.isspace() for ch in value):
         errors.setdefault(field, []).append(
             "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."
+        )
+    elif control := next((ch for ch in value if unicodedata.category(ch) == "Cc"), None):
+        errors.setdefault(field, []).append(
+            f"{field} holds the control character U+{ord(control):04X}: no VideoSDK id does."
         )
     return value
 
