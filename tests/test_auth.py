@@ -358,3 +358,24 @@ class TestPasswordChange:
         response = client.get("/account/password")
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
+
+
+def test_an_email_that_lower_casing_lengthens_is_refused_like_any_other(app, client):
+    """'İ' lower-cases to two characters: 212 typed become 412, past every column's 254."""
+    typed = "İ" * 200 + "@example.com"
+    response = login(client, typed, "not the password!!")
+    assert response.status_code == 401
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent)).scalar_one()
+        failure = db.session.execute(select(LoginFailure)).scalar_one()
+    assert (event.action, event.outcome) == ("auth.login", "failure")
+    assert event.target == event.actor == typed.lower()[:254]
+    assert failure.email == typed.lower()[:254]
+
+
+def test_a_control_character_in_the_email_is_a_form_error(app, client):
+    response = login(client, "admin\x00@example.com", "not the password!!")
+    assert response.status_code == 400
+    assert "Enter an email address, such as name@example.com." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(LoginFailure)).first() is None

@@ -79,3 +79,42 @@ def test_the_cli_calls_an_overflowing_moment_a_usage_error(runner):
     result = runner.invoke(args=["token", "inspect", "a.b.c", "--at", "0001-01-01T00:00+01:00"])
     assert result.exit_code == 2
     assert "ISO 8601" in result.output
+
+
+# A NUL character (U+0000) is text SQLite stores and PostgreSQL refuses even to look up.
+@pytest.mark.parametrize(("method", "path", "data"), [
+    ("GET", "/tokens?room=%00", None),
+    ("GET", "/tokens?key=a%00", None),
+    ("GET", "/tokens?person=a%00", None),
+    ("GET", "/admin/audit?actor=%00", None),
+    ("POST", "/admin/keys/new", {"label": "a\x00", "apikey": "k", "secret": SECRET,
+                                 "max_lifetime": "24h", "permissions": "allow_join"}),
+    ("POST", "/admin/clients/new", {"name": "a\x00", "scopes": "tokens:mint",
+                                    "rate_limit": "1/second"}),
+])
+def test_a_nul_character_is_a_400_never_a_500(app, admin_client, method, path, data):
+    response = admin_client.open(path, method=method, data=data)
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        # SQLite holds it: the page answers as for any other odd text.
+        assert response.status_code in (200, 302, 400)
+        return
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "cannot be stored or looked up: a NUL character (U+0000)" in page
+
+
+def test_a_value_the_database_refuses_under_the_api_is_a_400_problem(client, client_key,
+                                                                    monkeypatch):
+    from sqlalchemy.exc import DataError
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DataError("INSERT INTO issued_tokens ...", {}, ValueError("value too long"))
+
+    monkeypatch.setattr("webapp.api.views.issuance.issue", refused)
+    response = client.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                           headers={"Authorization": f"Bearer {client_key}"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert (body["code"], body["status"]) == ("validation_failed", 400)
+    assert body["detail"].startswith("Something in the request cannot be stored or looked up")

@@ -45,6 +45,10 @@ ACTIONS = (
 OUTCOMES = ("success", "refused", "failure", "locked_out")
 _KNOWN_ACTIONS = frozenset(ACTIONS)
 _KNOWN_OUTCOMES = frozenset(OUTCOMES)
+# Actors and targets may be what someone typed (an email that lower-casing lengthened, say):
+# cut to their columns rather than fail the line, and with it the request, on PostgreSQL.
+_ACTOR_LENGTH = AuditEvent.__table__.c.actor.type.length
+_TARGET_LENGTH = AuditEvent.__table__.c.target.type.length
 
 _INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
 _COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
@@ -97,10 +101,10 @@ def entry(
         actor, actor_kind = actor or default_actor, actor_kind or default_kind
     return {
         "at": utcnow(),
-        "actor": actor,
+        "actor": actor[:_ACTOR_LENGTH],
         "actor_kind": actor_kind,
         "action": action,
-        "target": target,
+        "target": target[:_TARGET_LENGTH] if target is not None else None,
         "outcome": outcome,
         "address": client_address(),
         "details": details or {},

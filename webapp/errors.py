@@ -9,7 +9,10 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +87,25 @@ def _unexpected(error: Exception) -> Response | tuple[str, int]:
     return render_template("errors/500.html"), 500
 
 
+UNSTORABLE = ("Something in the request cannot be stored or looked up: a NUL character "
+              "(U+0000), or a value longer than its field holds. Remove it and try again.")
+
+
+def _unstorable(error: DataError) -> Response | tuple[str, int]:
+    # PostgreSQL refuses values SQLite takes, such as a NUL character or a text longer than
+    # its column. The pages and the API check what they can beforehand; whatever still gets
+    # through is the request's fault, not the server's: a 400 that says so, never a 500.
+    db.session.rollback()
+    log.warning("refused %s on %s %s: a value the database cannot hold",
+                type(error.orig).__name__, request.method, request.url_rule)
+    if wants_problem_json():
+        return problem(400, "validation_failed", "Bad request", UNSTORABLE)
+    return render_template("errors/400.html", explanation=UNSTORABLE), 400
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DataError, _unstorable)
     app.register_error_handler(InternalServerError, _unexpected)
     app.register_error_handler(Exception, _unexpected)

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import keyring
 from ..auth.accounts import find_user, normalize_email
+from ..auth.forms import EMAIL_SHAPE
 from ..clients import SCOPES
 from ..extensions import db
 from ..models import ApiClient, VideoSDKKey
@@ -149,8 +150,7 @@ class NewUserForm(FlaskForm):
     submit = SubmitField("Create person")
 
     def validate_email(self, field: EmailField) -> None:
-        local, _, domain = (field.data or "").partition("@")
-        if not local or "." not in domain or any(ch.isspace() for ch in field.data or ""):
+        if not EMAIL_SHAPE.fullmatch(field.data or ""):
             raise ValidationError("Enter an email address such as name@example.com.")
         if find_user(field.data or "") is not None:
             raise ValidationError(f"{normalize_email(field.data or '')} already has an account.")

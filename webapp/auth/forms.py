@@ -10,8 +10,9 @@ from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 # Only the shape: enough to refuse a password typed into the email box before it is
-# counted or audited, without claiming to validate deliverability.
-EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# counted or audited, without claiming to validate deliverability. No control characters
+# either: PostgreSQL cannot even look up a text holding NUL.
+EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 
 
 class LoginForm(FlaskForm):
