@@ -47,6 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
     _configure_logging(app)
+    from .bodies import BufferedChunkedBodies
+
+    app.wsgi_app = BufferedChunkedBodies(  # type: ignore[method-assign]
+        app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
     # Ids past 64 bits cannot name a row and would overflow the database driver: 404.
     app.url_map.converters["int"] = BoundedIntegerConverter
     _init_extensions(app)
