@@ -111,8 +111,9 @@ def new_key() -> ResponseReturnValue:
         audit.record("key.created", target=key.label, commit=False,
                      details={"apikey": key.apikey, **_policy_details(key)})
         db.session.commit()
+        # Not even the last 4 characters in the flash: it rides in the session cookie.
         flash(f"Key {key.label!r} added. Its secret is stored encrypted; from now on only its "
-              f"last 4 characters ({key.secret_last4}) are shown.", "success")
+              "last 4 characters are shown.", "success")
         return redirect(url_for("admin.keys"))
     if form.is_submitted():
         return _refused("key.created", form, "admin/key_new.html")
