@@ -74,11 +74,21 @@ def hash_client_key(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _check_rate_limit(value: str) -> str:
+def rate_limit_problem(value: str) -> str | None:
+    """Why ``value`` is no usable rate limit, or None when it is one (such as '600/minute')."""
     try:
-        parse_many(value)
-    except ValueError as error:
-        raise ClientError(f"{value!r} is not a rate limit such as '600/minute'.") from error
+        items = parse_many(value)
+    except ValueError:
+        return "Write a limit such as 600/minute, 10/second or 1000 per hour."
+    if any(item.amount == 0 for item in items):
+        return "A limit of 0 refuses every request: revoke the client instead."
+    return None
+
+
+def _check_rate_limit(value: str) -> str:
+    problem = rate_limit_problem(value)
+    if problem is not None:
+        raise ClientError(f"{value!r} is not a usable rate limit: {problem}")
     return value
 
 

@@ -160,7 +160,11 @@ def test_clients_create_defaults_to_600_a_minute_and_every_key(app, runner):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--scope", "tokens:mint", "--key", "nope"], "No key is labelled 'nope'."),
-    (["--scope", "tokens:mint", "--rate-limit", "lots"], "is not a rate limit"),
+    (["--scope", "tokens:mint", "--rate-limit", "lots"],
+     "'lots' is not a usable rate limit: Write a limit such as 600/minute"),
+    (["--scope", "tokens:mint", "--rate-limit", "0/minute"],
+     "'0/minute' is not a usable rate limit: A limit of 0 refuses every request: revoke the "
+     "client instead."),
     (["--scope", "tokens:all"], "Invalid value for '--scope'"),
     ([], "Missing option '--scope'"),
 ])
@@ -223,7 +227,8 @@ def test_clients_update_changes_only_what_is_given(app, runner, api_client):
 @pytest.mark.parametrize(("args", "status", "message"), [
     (["nobody", "--rate-limit", "1/second"], 1, "No client is named 'nobody'."),
     (["backend", "--key", "nope"], 1, "No key is labelled 'nope'."),
-    (["backend", "--rate-limit", "lots"], 1, "is not a rate limit"),
+    (["backend", "--rate-limit", "lots"], 1, "'lots' is not a usable rate limit"),
+    (["backend", "--rate-limit", "10/second;0/hour"], 1, "A limit of 0 refuses every request"),
     (["backend", "--max-ttl", "90d"], 1, "cannot exceed MAX_TOKEN_LIFETIME"),
     (["backend", "--scope", "tokens:all"], 2, "Invalid value for '--scope'"),
     (["backend", "--key", "production", "--every-key"], 2, "Give --key or --every-key"),

@@ -76,6 +76,8 @@ POLICY_REFUSALS = [
     ({"max_lifetime": "forever"}, "max_lifetime", "forever"),
     ({"max_lifetime": "90d"}, "max_lifetime", "At most 30d (MAX_TOKEN_LIFETIME)."),
     ({"rate_limit": "lots"}, "rate_limit", "Write a limit such as 600/minute"),
+    ({"rate_limit": "0/minute"}, "rate_limit",
+     "A limit of 0 refuses every request: revoke the client instead."),
     ({"rate_limit": ""}, "rate_limit", "This field is required."),
 ]
 

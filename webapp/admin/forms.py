@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from limits import parse_many
 from sqlalchemy import select
 from wtforms import (
     DateField,
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import keyring
 from ..auth.accounts import find_user, normalize_email
 from ..auth.forms import EMAIL_SHAPE
-from ..clients import SCOPES
+from ..clients import SCOPES, rate_limit_problem
 from ..extensions import db
 from ..models import ApiClient, VideoSDKKey
 from ..tokens import LifetimeError, Permission, Role, parse_lifetime
@@ -196,11 +195,9 @@ class ClientPolicyFields(FlaskForm):
         _check_lifetime(field.data or "")
 
     def validate_rate_limit(self, field: StringField) -> None:
-        try:
-            parse_many(field.data or "")
-        except ValueError as error:
-            raise ValidationError(
-                "Write a limit such as 600/minute, 10/second or 1000 per hour.") from error
+        problem = rate_limit_problem(field.data or "")
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 class NewClientForm(ClientPolicyFields):
