@@ -15,7 +15,7 @@ import pytest
 
 from tests.servers import Gunicorn, app_for, run_cli, sqlite_env
 from webapp import clients
-from webapp.bodies import BROKEN
+from webapp.chunked import BROKEN
 from webapp.extensions import db
 
 pytestmark = pytest.mark.slow

@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
     _configure_logging(app)
-    from .bodies import BufferedChunkedBodies
+    from .chunked import BufferedChunkedBodies
 
     app.wsgi_app = BufferedChunkedBodies(  # type: ignore[method-assign]
         app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
