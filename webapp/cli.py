@@ -54,7 +54,7 @@ def setup_command() -> None:
     app = current_app
     if app.config["APP_ENV"] != "production":
         config.ensure_instance_secrets(app.instance_path)
-    upgrade(directory=str(Path(__file__).parent / "migrations"))
+    upgrade()  # the directory Flask-Migrate was given in create_app
     try:
         key = keyring.seed_first_key()
     except keyring.KeyringError as error:

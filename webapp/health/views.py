@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from flask import current_app, jsonify
@@ -14,8 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..access import public
 from ..extensions import db
 from . import bp
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 @bp.route("/healthz")
@@ -43,10 +40,14 @@ def readyz() -> ResponseReturnValue:
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
 
 
-@lru_cache(maxsize=1)
 def known_revisions() -> tuple[str | None, frozenset[str]]:
     """This code's newest migration and every one it knows (read once per worker)."""
-    script = ScriptDirectory(str(MIGRATIONS))
+    return _revisions_in(current_app.extensions["migrate"].directory)
+
+
+@lru_cache(maxsize=4)
+def _revisions_in(directory: str) -> tuple[str | None, frozenset[str]]:
+    script = ScriptDirectory(directory)
     return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
 
 
