@@ -16,8 +16,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from webapp import audit, clients, create_app, issuance, rawsql
+from webapp import create_app, rawsql
 from webapp.api import authentication
+from webapp.services import api_clients, audit, issuance
 
 
 def _replace(module: Any, name: str, value: Any) -> None:
@@ -51,7 +52,7 @@ def _skip_writes() -> None:
 
 
 def _skip_reads() -> None:
-    read = clients.authenticate
+    read = api_clients.authenticate
     known: dict[str, Any] = {}
 
     real_cursor, real_held = rawsql.cursor, rawsql.held

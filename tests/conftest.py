@@ -16,9 +16,9 @@ from sqlalchemy.exc import OperationalError
 
 from tests.support import create_schema, login
 from webapp import create_app
-from webapp.auth.accounts import create_user
 from webapp.extensions import db
 from webapp.models import User
+from webapp.services.accounts import create_user
 
 PASSWORD = "correct horse battery staple"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

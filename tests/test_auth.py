@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.support import login
-from webapp.auth.accounts import find_user
 from webapp.extensions import db
 from webapp.models import AuditEvent, LoginFailure, UserSession, utcnow
+from webapp.services.accounts import find_user
 
 GENERIC = "Wrong email or password."
 

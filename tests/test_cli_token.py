@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import base_config, drop_everything
-from webapp import create_app, keyring
+from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
+from webapp.services import videosdk_keys
 from webapp.tokens import MintRequest, mint
 
 SECRET = "s3cr3t-" + "a" * 57
@@ -27,7 +28,7 @@ def claims_of(token: str) -> dict:
 @pytest.fixture
 def stored_key(app):
     with app.app_context():
-        keyring.add_key("team", "team-api-key", SECRET, max_lifetime="24h")
+        videosdk_keys.add_key("team", "team-api-key", SECRET, max_lifetime="24h")
         db.session.commit()
     return "team"
 
@@ -113,7 +114,7 @@ class TestCreate:
 
     def test_several_keys_need_a_choice(self, app, runner, stored_key):
         with app.app_context():
-            keyring.add_key("second", "second-api-key", OTHER_SECRET)
+            videosdk_keys.add_key("second", "second-api-key", OTHER_SECRET)
             db.session.commit()
         result = runner.invoke(args=["token", "create"])
         assert result.exit_code == 1

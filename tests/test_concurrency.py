@@ -16,9 +16,9 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from tests.servers import Gunicorn, app_for, sqlite_env
-from webapp import clients, keyring
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
+from webapp.services import api_clients, videosdk_keys
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,8 @@ def deployment(tmp_path):
     app = app_for(env)
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-        keyring.add_key("load", "load-api-key", "L" * 64)
-        _, client_key = clients.create_client("load", ["tokens:mint"], key_labels=["load"],
+        videosdk_keys.add_key("load", "load-api-key", "L" * 64)
+        _, client_key = api_clients.create_client("load", ["tokens:mint"], key_labels=["load"],
                                               rate_limit="1000000/minute")
         db.session.commit()
         db.engine.dispose()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webapp import clients, keyring
 from webapp.extensions import db
+from webapp.services import api_clients, videosdk_keys
 
 SECRET = "a" * 64
 
@@ -13,8 +13,8 @@ SECRET = "a" * 64
 @pytest.fixture
 def client_key(app):
     with app.app_context():
-        keyring.add_key("alpha", "AK1", SECRET)
-        _, plaintext = clients.create_client("odd", ["tokens:mint", "tokens:inspect"],
+        videosdk_keys.add_key("alpha", "AK1", SECRET)
+        _, plaintext = api_clients.create_client("odd", ["tokens:mint", "tokens:inspect"],
                                              key_labels=["alpha"])
         db.session.commit()
     return plaintext

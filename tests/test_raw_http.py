@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.servers import Gunicorn, app_for, run_cli, sqlite_env
-from webapp import clients
-from webapp.chunked import BROKEN
 from webapp.extensions import db
+from webapp.services import api_clients
+from webapp.web.middleware import BROKEN
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def server(tmp_path_factory) -> Iterator[tuple[Gunicorn, str]]:  # type: ignore[
     assert run_cli(env, "setup").returncode == 0
     app = app_for(env)
     with app.app_context():
-        _, key = clients.create_client("raw", ["tokens:mint", "tokens:inspect"])
+        _, key = api_clients.create_client("raw", ["tokens:mint", "tokens:inspect"])
         db.session.commit()
         db.engine.dispose()
     with Gunicorn(env, tmp_path, workers=1, name="raw") as running:

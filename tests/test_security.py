@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from webapp.access import public
+from webapp.services.authorization import public
 
 CSP = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
        "form-action 'self'")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import config as settings
+from webapp import config as settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
     _configure_logging(app)
-    from .chunked import BufferedChunkedBodies
+    from webapp.web.middleware import BufferedChunkedBodies
 
     app.wsgi_app = BufferedChunkedBodies(  # type: ignore[method-assign]
         app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
@@ -56,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
-    from . import errors, navigation, security
+    from webapp.web import errors, navigation, security
 
     errors.init_app(app)
     navigation.init_app(app)
@@ -140,7 +140,7 @@ os.register_at_fork(after_in_child=_forget_pools)
 
 
 def _track_engines(app: Flask) -> None:
-    from .extensions import db
+    from webapp.extensions import db
 
     with app.app_context():
         _ENGINES.update(db.engines.values())
@@ -155,8 +155,8 @@ def _name_postgres_connections(dialect: Any, conn_rec: Any, cargs: Any, cparams:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import keyring, passwords
-    from .extensions import bootstrap, csrf, db, login_manager, migrate
+    from webapp.extensions import bootstrap, csrf, db, login_manager, migrate
+    from webapp.services import passwords, videosdk_keys
 
     _engine_options(app)
     db.init_app(app)
@@ -173,9 +173,9 @@ def _init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     _init_rate_limits(app)
     passwords.init_app(app)
-    keyring.init_app(app)
-    from .api import cors
-    from .auth import sessions  # noqa: F401  registers the user loader
+    videosdk_keys.init_app(app)
+    from webapp.api import cors
+    from webapp.services import sessions  # noqa: F401  registers the user loader
 
     cors.init_app(app)
     _spare_the_api(app)
@@ -195,7 +195,7 @@ def _spare_the_api(app: Flask) -> None:
     """
     from flask_limiter import Limiter
 
-    from .extensions import limiter, login_manager
+    from webapp.extensions import limiter, login_manager
 
     def ours(hook: Any) -> bool:
         owner = getattr(hook, "__self__", None)
@@ -231,13 +231,13 @@ def _skipped_on_the_api(hook: Any, on_api: Any) -> Any:
 
 def _init_rate_limits(app: Flask) -> None:
     """Bind Flask-Limiter and register the probe /readyz asks whether its storage answers."""
-    from .extensions import limiter
+    from webapp.extensions import limiter
 
     if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
         # A Redis that stopped answering must not hang requests or /readyz for long.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 2, "socket_timeout": 2})
-    from .api import authentication
+    from webapp.api import authentication
 
     limiter.init_app(app)
     # This app's own storage, even when tests build several apps (none when limits are off).
@@ -259,13 +259,13 @@ def _init_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .api import dropin as dropin_bp
-    from .auth import bp as auth_bp
-    from .console import bp as console_bp
-    from .extensions import csrf
-    from .health import bp as health_bp
+    from webapp.admin import bp as admin_bp
+    from webapp.api import bp as api_bp
+    from webapp.api import dropin as dropin_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.console import bp as console_bp
+    from webapp.extensions import csrf
+    from webapp.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -279,6 +279,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from . import cli
+    from webapp import cli
 
     cli.init_app(app)

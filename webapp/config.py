@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from .tokens import LifetimeError, format_lifetime, parse_lifetime
+from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
 
 SECRETS_FILE = "secrets.json"
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from webapp.extensions import db
 
 
 def utcnow() -> datetime:
@@ -77,7 +77,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     )
 
     # Flask-Login identifies the signed-in principal by the server-side session
-    # record, not by the user id (see webapp.auth.sessions); this plain,
+    # record, not by the user id (see webapp.services.sessions); this plain,
     # unmapped attribute holds that record's id for the current request.
     session_id = None
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 
-from .extensions import db
+from webapp.extensions import db
 
 Processor = Callable[[Any], Any]
 

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from webapp import keyring
-from webapp.clients import create_client
 from webapp.extensions import db
 from webapp.models import AuditEvent
+from webapp.services import videosdk_keys
+from webapp.services.api_clients import create_client
 
 # A VideoSDK-shaped secret: 64 hexadecimal characters, ending in a recognisable "beef".
 SECRET = "0123456789abcdef" * 3 + "fedcba987654beef"
@@ -22,7 +22,7 @@ OTHER_SECRET = "a1" * 30 + "c0de"
 def stored_key(app: Flask) -> dict[str, object]:
     """A key labelled `production`, stored through the keyring; its id and label."""
     with app.app_context():
-        key = keyring.add_key("production", "prod-api-key", SECRET)
+        key = videosdk_keys.add_key("production", "prod-api-key", SECRET)
         db.session.commit()
         return {"id": key.id, "label": key.label}
 

@@ -10,10 +10,11 @@ from sqlalchemy import select, text
 
 from tests.admin.conftest import SECRET
 from tests.conftest import base_config
-from webapp import clients, create_app, keyring
+from webapp import create_app
 from webapp.extensions import db
-from webapp.issuance import issue
 from webapp.models import ApiClient, AuditEvent
+from webapp.services import api_clients, videosdk_keys
+from webapp.services.issuance import issue
 from webapp.tokens import MintRequest, signature_matches
 
 
@@ -32,8 +33,8 @@ def test_keys_add_reads_the_secret_from_stdin_and_masks_it(app, runner):
     assert result.exit_code == 0, result.output
     assert result.output == "Stored key 'prod': apikey pk-1, secret …beef, max lifetime 12h.\n"
     with app.app_context():
-        key = keyring.key_by_label("prod")
-        assert (key.max_lifetime, keyring.decrypt_secret(key)) == (12 * 3600, SECRET)
+        key = videosdk_keys.key_by_label("prod")
+        assert (key.max_lifetime, videosdk_keys.decrypt_secret(key)) == (12 * 3600, SECRET)
     event = cli_events(app, "key.created")[-1]
     assert (event.actor, event.actor_kind, event.target, event.outcome) == (
         "cli", "cli", "prod", "success")
@@ -47,7 +48,7 @@ def test_keys_add_prompts_for_the_secret_without_echoing_it(app, runner):
     assert SECRET not in result.output
     assert "Secret:" in result.output
     with app.app_context():
-        assert keyring.decrypt_secret(keyring.key_by_label("prod")) == SECRET
+        assert videosdk_keys.decrypt_secret(videosdk_keys.key_by_label("prod")) == SECRET
 
 
 @pytest.mark.parametrize(("args", "secret", "message"), [
@@ -62,13 +63,13 @@ def test_keys_add_refuses_with_a_message(app, runner, args, secret, message):
     assert message in result.output
     assert SECRET not in result.output
     with app.app_context():
-        assert keyring.all_keys() == []
+        assert videosdk_keys.all_keys() == []
     assert cli_events(app, "key.created")[-1].outcome == "refused"
 
 
 def test_keys_list_shows_only_the_last_four(app, runner, stored_key):
     with app.app_context():
-        key = keyring.add_key("sandbox", "sandbox-1", "b" * 64, sandbox=True)
+        key = videosdk_keys.add_key("sandbox", "sandbox-1", "b" * 64, sandbox=True)
         key.disabled = True
         db.session.commit()
     result = runner.invoke(args=["keys", "list"])
@@ -89,7 +90,7 @@ def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
 
     before = app_with(old)
     with before.app_context():
-        keyring.add_key("prod", "pk-1", SECRET)
+        videosdk_keys.add_key("prod", "pk-1", SECRET)
         db.session.commit()
         old_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
 
@@ -103,15 +104,15 @@ def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
     with after.app_context():
         new_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
         assert bytes(new_column) != bytes(old_column)
-        key = keyring.key_by_label("prod")
-        assert keyring.decrypt_secret(key) == SECRET
+        key = videosdk_keys.key_by_label("prod")
+        assert videosdk_keys.decrypt_secret(key) == SECRET
         minted = issue(MintRequest(permissions=("allow_join",), expires_in="10m"), key, via="cli")
         assert signature_matches(minted.token, SECRET)
 
     # The old encryption key alone no longer opens what is stored.
     with app_with(old).app_context():
-        with pytest.raises(keyring.KeyringError, match="cannot be decrypted"):
-            keyring.decrypt_secret(keyring.key_by_label("prod"))
+        with pytest.raises(videosdk_keys.KeyringError, match="cannot be decrypted"):
+            videosdk_keys.decrypt_secret(videosdk_keys.key_by_label("prod"))
     for each in (before, rotating, after):
         with each.app_context():
             db.engine.dispose()
@@ -124,7 +125,7 @@ def test_rotation_without_the_old_key_fails_clearly(app, tmp_path, stored_key):
     assert result.exit_code == 1
     assert "keep the old key listed after the new one" in result.output
     with app.app_context():
-        assert keyring.decrypt_secret(keyring.key_by_label("production")) == SECRET
+        assert videosdk_keys.decrypt_secret(videosdk_keys.key_by_label("production")) == SECRET
     with other.app_context():
         db.engine.dispose()
 
@@ -135,7 +136,7 @@ def test_clients_create_prints_the_key_once_on_stdout(app, runner, stored_key):
                                  "--max-ttl", "1h", "--rate-limit", "50/second"])
     assert result.exit_code == 0, result.output
     key = result.stdout.strip()
-    assert clients.looks_like_client_key(key)
+    assert api_clients.looks_like_client_key(key)
     assert "Created client 'backend': scopes tokens:mint, tokens:inspect; keys production; " \
         "rate limit 50/second." in result.stderr
     with app.app_context():
@@ -143,7 +144,7 @@ def test_clients_create_prints_the_key_once_on_stdout(app, runner, stored_key):
         assert client.key_hash == hashlib.sha256(key.encode()).hexdigest()
         assert (client.rate_limit, client.max_lifetime, [k.label for k in client.keys]) == (
             "50/second", 3600, ["production"])
-        assert clients.authenticate(key).name == "backend"
+        assert api_clients.authenticate(key).name == "backend"
     event = cli_events(app, "client.created")[-1]
     assert (event.actor, event.target, event.details["rateLimit"]) == ("cli", "backend",
                                                                        "50/second")
@@ -185,7 +186,7 @@ def test_clients_list_and_revoke(app, runner, api_client):
     result = runner.invoke(args=["clients", "revoke", "backend"])
     assert (result.exit_code, result.output) == (0, "Revoked client 'backend'.\n")
     with app.app_context():
-        assert clients.authenticate(api_client["key"]) is None
+        assert api_clients.authenticate(api_client["key"]) is None
     assert runner.invoke(args=["clients", "list"]).output.endswith("\trevoked\n")
     assert [e.actor for e in cli_events(app, "client.revoked")] == ["cli"]
 
@@ -217,7 +218,7 @@ def test_clients_update_changes_only_what_is_given(app, runner, api_client):
            "max TTL each key's own.\n")
     assert stored_client(app) == (["tokens:inspect"], [], None, "5/second")
     with app.app_context():
-        assert clients.authenticate(api_client["key"]).scopes == ["tokens:inspect"]
+        assert api_clients.authenticate(api_client["key"]).scopes == ["tokens:inspect"]
 
     same = runner.invoke(args=["clients", "update", "backend", "--rate-limit", "5/second"])
     assert (same.exit_code, same.output) == (0, "Nothing to change in client 'backend'.\n")

@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from webapp import clients
 from webapp.extensions import db
 from webapp.models import ApiClient
+from webapp.services import api_clients
 
 
 def created_key(body: str) -> str:
@@ -29,14 +29,14 @@ def test_creating_a_client_shows_its_key_once(app, admin_client, stored_key, aud
     assert response.headers["Cache-Control"] == "no-store"
     assert "Location" not in response.headers
     key = created_key(body)
-    assert clients.looks_like_client_key(key)
+    assert api_clients.looks_like_client_key(key)
     with app.app_context():
         client = db.session.execute(select(ApiClient)).scalar_one()
         assert (client.name, client.scopes, [k.label for k in client.keys]) == (
             "meetings-backend", ["tokens:mint", "tokens:inspect"], ["production"])
         assert (client.max_lifetime, client.rate_limit) == (7200, "100/minute")
         assert client.key_hash == hashlib.sha256(key.encode()).hexdigest()
-        assert clients.authenticate(key).id == client.id
+        assert api_clients.authenticate(key).id == client.id
         # Only the hash and a short prefix are stored.
         row = db.session.execute(text("SELECT * FROM api_clients")).one()
         assert key not in str(tuple(row))
@@ -65,7 +65,7 @@ def test_a_client_without_keys_may_use_every_active_key_and_gets_the_default_lim
     with app.app_context():
         client = db.session.execute(select(ApiClient)).scalar_one()
         assert (client.keys, client.max_lifetime, client.rate_limit) == ([], None, "600/minute")
-        assert [k.label for k in clients.usable_keys(client)] == ["production"]
+        assert [k.label for k in api_clients.usable_keys(client)] == ["production"]
 
 
 # What a client may do is checked alike when it is created and when it is changed.
@@ -104,11 +104,11 @@ def test_a_refused_client_says_why(app, admin_client, api_client, audit_events, 
 
 def test_revoking_stops_the_key_at_the_next_request(app, admin_client, api_client, audit_events):
     with app.app_context():
-        assert clients.authenticate(api_client["key"]) is not None
+        assert api_clients.authenticate(api_client["key"]) is not None
     response = admin_client.post(f"/admin/clients/{api_client['id']}/revoke")
     assert (response.status_code, response.headers["Location"]) == (302, "/admin/clients")
     with app.app_context():
-        assert clients.authenticate(api_client["key"]) is None
+        assert api_clients.authenticate(api_client["key"]) is None
         assert db.session.get(ApiClient, api_client["id"]).revoked_at is not None
     event = audit_events("client.revoked")[-1]
     assert (event.target, event.outcome, event.actor) == (

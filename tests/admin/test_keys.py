@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.admin.conftest import OTHER_SECRET, SECRET
-from webapp import keyring
 from webapp.extensions import db
+from webapp.services import videosdk_keys
 
 
 def new_key_form(**overrides: object) -> dict[str, object]:
@@ -34,13 +34,13 @@ def test_adding_a_key_stores_it_and_shows_only_the_last_four(app, admin_client, 
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/keys"
     with app.app_context():
-        key = keyring.key_by_label("staging")
+        key = videosdk_keys.key_by_label("staging")
         assert key is not None
         assert (key.apikey, key.secret_last4, key.max_lifetime) == ("stage-api-key", "beef", 7200)
         assert key.allowed_permissions == ["allow_join", "allow_mod"]
         assert key.allowed_roles == ["rtc"]
         assert (key.disabled, key.sandbox) == (False, False)
-        assert keyring.decrypt_secret(key) == SECRET
+        assert videosdk_keys.decrypt_secret(key) == SECRET
 
     page = admin_client.get("/admin/keys").get_data(as_text=True)
     assert "Key &#39;staging&#39; added. Its secret is stored encrypted; from now on only its " \
@@ -117,7 +117,7 @@ def test_a_refused_key_says_why_and_keeps_what_was_typed(app, admin_client, stor
     # The secret is never sent back, even when it was fine.
     assert SECRET not in body
     with app.app_context():
-        assert [k.label for k in keyring.all_keys()] == ["production"]
+        assert [k.label for k in videosdk_keys.all_keys()] == ["production"]
     event = audit_events("key.created")[-1]
     assert (event.outcome, event.target) == ("refused", None)
     assert field in event.details["fields"]
@@ -128,10 +128,10 @@ def test_editing_a_key_changes_its_policy(app, admin_client, stored_key, audit_e
         "max_lifetime": "7d", "permissions": ["ask_join"], "roles": []})
     assert (response.status_code, response.headers["Location"]) == (302, "/admin/keys")
     with app.app_context():
-        key = keyring.key_by_label("production")
+        key = videosdk_keys.key_by_label("production")
         assert (key.max_lifetime, key.allowed_permissions, key.allowed_roles) == (
             7 * 86400, ["ask_join"], [])
-        assert keyring.decrypt_secret(key) == SECRET
+        assert videosdk_keys.decrypt_secret(key) == SECRET
     event = audit_events("key.updated")[-1]
     assert event.details == {"changes": {"maxLifetime": "7d", "permissions": ["ask_join"],
                                          "roles": []}}
@@ -151,8 +151,8 @@ def test_replacing_the_secret(app, admin_client, stored_key, audit_events):
         "roles": ["crawler", "rtc"], "new_secret": OTHER_SECRET})
     assert response.status_code == 302
     with app.app_context():
-        key = keyring.key_by_label("production")
-        assert (keyring.decrypt_secret(key), key.secret_last4) == (OTHER_SECRET, "c0de")
+        key = videosdk_keys.key_by_label("production")
+        assert (videosdk_keys.decrypt_secret(key), key.secret_last4) == (OTHER_SECRET, "c0de")
     assert [e.target for e in audit_events("key.secret_replaced")] == ["production"]
     assert audit_events("key.updated") == []
     assert OTHER_SECRET not in str([e.details for e in audit_events()])
@@ -165,19 +165,20 @@ def test_a_short_new_secret_is_refused(app, admin_client, stored_key):
     assert "Too short: a secret needs at least 32 bytes (this one has 5)." in \
         html.unescape(response.get_data(as_text=True))
     with app.app_context():
-        key = keyring.key_by_label("production")
-        assert (keyring.decrypt_secret(key), key.allowed_roles) == (SECRET, ["crawler", "rtc"])
+        key = videosdk_keys.key_by_label("production")
+        assert (videosdk_keys.decrypt_secret(key), key.allowed_roles) == (
+            SECRET, ["crawler", "rtc"])
 
 
 def test_disabling_and_enabling_a_key(app, admin_client, stored_key, audit_events):
     response = admin_client.post(f"/admin/keys/{stored_key['id']}/disable")
     assert (response.status_code, response.headers["Location"]) == (302, "/admin/keys")
     with app.app_context():
-        assert keyring.key_by_label("production").disabled is True
-        assert keyring.active_keys() == []
+        assert videosdk_keys.key_by_label("production").disabled is True
+        assert videosdk_keys.active_keys() == []
     admin_client.post(f"/admin/keys/{stored_key['id']}/enable")
     with app.app_context():
-        assert keyring.key_by_label("production").disabled is False
+        assert videosdk_keys.key_by_label("production").disabled is False
     assert [e.action for e in audit_events() if e.action.startswith("key.")] == [
         "key.disabled", "key.enabled"]
 
@@ -189,7 +190,7 @@ def test_an_unknown_key_is_404(admin_client):
 
 def test_the_sandbox_key_is_marked_as_useless_at_videosdk(app, admin_client):
     with app.app_context():
-        keyring.seed_first_key()
+        videosdk_keys.seed_first_key()
         db.session.commit()
     body = admin_client.get("/admin/keys").get_data(as_text=True)
     assert "Sandbox key: VideoSDK will not accept its tokens" in body

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from webapp.clients import create_client
 from webapp.extensions import db, limiter
-from webapp.keyring import add_key, key_by_label
+from webapp.services.api_clients import create_client
+from webapp.services.videosdk_keys import add_key, key_by_label
 
 MAIN_APIKEY = "11111111-aaaa-4bbb-8ccc-000000000001"
 MAIN_SECRET = "a" * 64

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.clients import generate_client_key, revoke
 from webapp.extensions import db
 from webapp.models import ApiClient
+from webapp.services.api_clients import generate_client_key, revoke
 
 MINT = ("POST", "/api/v1/tokens", {"permissions": ["allow_join"]})
 INSPECT = ("POST", "/api/v1/tokens/inspect", {"token": "a.b.c"})

@@ -67,10 +67,11 @@ def test_a_body_just_under_64_kib_is_read(api, caller):
 ])
 def test_a_stored_secret_that_no_longer_decrypts_is_a_503_problem(keys_undecryptable, caller,
                                                                   method, path, body, caplog):
-    with caplog.at_level(logging.ERROR, logger="webapp.keyring"):
+    with caplog.at_level(logging.ERROR, logger="webapp.services.videosdk_keys"):
         response = keys_undecryptable.test_client().open(path, method=method,
                                                           headers=caller.headers, **body)
-    assert [r.getMessage() for r in caplog.records if r.name == "webapp.keyring"] == [
+    logged = [r.getMessage() for r in caplog.records if r.name == "webapp.services.videosdk_keys"]
+    assert logged == [
         "The secret of key 'main' cannot be decrypted with ENCRYPTION_KEYS"]
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"

@@ -40,8 +40,8 @@ def test_a_fresh_token_minted_here_is_valid_with_every_field(api, caller):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == {"verdict", "reasons", "header", "claims", "signature", "issuedAt",
-                         "expiresAt"}
+    assert set(body) == {"verdict", "summary", "reasons", "header", "claims", "signature",
+                         "issuedAt", "expiresAt"}
     assert body["verdict"] == "valid"
     assert body["signature"] == {"status": "verified", "keyLabel": "main"}
     assert body["header"] == {"alg": "HS256", "typ": "JWT"}

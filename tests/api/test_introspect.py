@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webapp import issuance
-from webapp.keyring import key_by_label
+from webapp.services import issuance
+from webapp.services.videosdk_keys import key_by_label
 from webapp.tokens import MintRequest
 
 from .conftest import MAIN_APIKEY, MAIN_SECRET, OTHER_APIKEY

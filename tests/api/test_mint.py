@@ -280,7 +280,7 @@ class TestPolicy:
 def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
         app, api, caller, monkeypatch):
     moment = datetime.now(UTC).replace(microsecond=0)
-    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    monkeypatch.setattr("webapp.services.issuance.utcnow", lambda: moment)
     first = mint(api, caller, {"permissions": ["allow_join"]})
     second = mint(api, caller, {"permissions": ["allow_join"]})
     assert first.status_code == second.status_code == 201
@@ -294,7 +294,7 @@ def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
 def test_two_clients_that_sign_the_same_token_in_one_second_each_keep_their_record(
         app, api, caller, make_caller, monkeypatch):
     moment = datetime.now(UTC).replace(microsecond=0)
-    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    monkeypatch.setattr("webapp.services.issuance.utcnow", lambda: moment)
     second_caller = make_caller("second")
     first = mint(api, caller, {"permissions": ["allow_mod"]})
     second = mint(api, second_caller, {"permissions": ["allow_mod"]})

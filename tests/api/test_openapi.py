@@ -14,9 +14,9 @@ from schemathesis.checks import (
 
 from tests.support import unavailable
 from webapp.api.openapi import document
-from webapp.clients import create_client
 from webapp.extensions import db
-from webapp.keyring import add_key
+from webapp.services.api_clients import create_client
+from webapp.services.videosdk_keys import add_key
 
 from .conftest import MAIN_APIKEY, MAIN_SECRET
 

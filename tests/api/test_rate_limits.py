@@ -18,9 +18,9 @@ from tests.conftest import base_config
 from tests.support import create_schema, login, unavailable
 from webapp import create_app
 from webapp.api.authentication import _QuietMemoryStorage
-from webapp.clients import create_client
 from webapp.extensions import db
-from webapp.keyring import add_key
+from webapp.services.api_clients import create_client
+from webapp.services.videosdk_keys import add_key
 
 from .conftest import MAIN_APIKEY, MAIN_SECRET
 

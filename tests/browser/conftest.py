@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 from tests.conftest import PASSWORD, base_config
 from tests.support import create_schema, unavailable
 from webapp import create_app
-from webapp.auth.accounts import create_user
 from webapp.extensions import db
+from webapp.services.accounts import create_user
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

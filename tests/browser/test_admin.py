@@ -101,11 +101,11 @@ def test_admin_adds_a_key_a_person_and_a_client_then_reads_the_trail(page, live_
 
 
 def test_the_sandbox_key_is_flagged_clearly(page, live_app, live_server):
-    from webapp import keyring
     from webapp.extensions import db
+    from webapp.services import videosdk_keys
 
     with live_app.app_context():
-        keyring.seed_first_key()
+        videosdk_keys.seed_first_key()
         db.session.commit()
     sign_in(page, live_server, "admin")
     page.goto(live_server.url + "/admin/keys")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, no_horizontal_scroll, screenshot, sign_in
 from webapp.extensions import db
-from webapp.keyring import add_key
+from webapp.services.videosdk_keys import add_key
 from webapp.tokens import sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from webapp.extensions import db
-from webapp.keyring import add_key, key_by_label
+from webapp.services.videosdk_keys import add_key, key_by_label
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def test_every_preset_is_drawn_and_the_default_fits_the_key(developer_client, ke
 
 def test_a_key_below_an_hour_defaults_to_the_longest_preset_it_allows(app, developer_client,
                                                                        keys):
-    from webapp.keyring import key_by_label
+    from webapp.services.videosdk_keys import key_by_label
 
     with app.app_context():
         for label in ("default", "long"):

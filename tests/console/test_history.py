@@ -82,10 +82,10 @@ def test_an_admin_sees_every_token_with_its_issuer(admin_client, issued):
 
 
 def test_the_filter_menus_never_read_the_whole_history(app, admin_client, issued):
-    from webapp import keyring
+    from webapp.services import videosdk_keys
 
     with app.app_context():
-        keyring.add_key("production", "prod-api-key", "s" * 40)
+        videosdk_keys.add_key("production", "prod-api-key", "s" * 40)
         db.session.commit()
     with statements_run(app) as statements:
         html = admin_client.get("/tokens?key=long").get_data(as_text=True)
@@ -192,7 +192,7 @@ def test_an_empty_history_invites_to_generate(developer_client):
 
 def test_a_long_history_is_counted_only_as_far_as_one_can_page_ahead(admin_client, issued,
                                                                      monkeypatch):
-    from webapp.listing import BoundedPagination
+    from webapp.web.pagination import BoundedPagination
 
     monkeypatch.setattr(BoundedPagination, "COUNT_AHEAD", 4)
     html = admin_client.get("/tokens").get_data(as_text=True)
@@ -206,7 +206,7 @@ def test_a_long_history_is_counted_only_as_far_as_one_can_page_ahead(admin_clien
 def test_the_same_token_signed_by_two_people_in_one_second_is_in_both_histories(
         app, developer_client, admin_client, generate, monkeypatch):
     moment = datetime.now(UTC).replace(microsecond=0)
-    monkeypatch.setattr("webapp.issuance.utcnow", lambda: moment)
+    monkeypatch.setattr("webapp.services.issuance.utcnow", lambda: moment)
     assert generate(admin_client).status_code == 200
     assert generate(developer_client).status_code == 200
     with app.app_context():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.interop.conftest import NodeJwt
-from webapp.clients import create_client
 from webapp.extensions import db
-from webapp.keyring import add_key
+from webapp.services.api_clients import create_client
+from webapp.services.videosdk_keys import add_key
 
 pytestmark = pytest.mark.interop
 

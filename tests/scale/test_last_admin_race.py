@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.support import unavailable
-from webapp.admin.people import change_role
-from webapp.auth.accounts import AccountError
 from webapp.extensions import db
 from webapp.models import User
+from webapp.services.accounts import AccountError, change_role
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from tests.conftest import base_config
 from tests.servers import run_cli
 from tests.support import create_schema
-from webapp import clients, create_app, keyring
+from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken, VideoSDKKey
+from webapp.services import api_clients, videosdk_keys
 
 from .conftest import Deployment
 
@@ -33,15 +34,15 @@ def test_key_rotation_newest_first_then_re_encrypt_then_drop_the_old_key(tmp_pat
     first = _app_on_sqlite(tmp_path, old)
     with first.app_context():
         create_schema()
-        keyring.add_key("main", "ops-apikey", SECRET)
+        videosdk_keys.add_key("main", "ops-apikey", SECRET)
         db.session.commit()
         stored_before = db.session.execute(select(VideoSDKKey.secret_encrypted)).scalar_one()
         db.engine.dispose()
     # Step 1: ENCRYPTION_KEYS="new,old" on every instance: old secrets still read.
     both = _app_on_sqlite(tmp_path, f"{new},{old}")
     with both.app_context():
-        key = keyring.key_by_label("main")
-        assert key is not None and keyring.decrypt_secret(key) == SECRET
+        key = videosdk_keys.key_by_label("main")
+        assert key is not None and videosdk_keys.decrypt_secret(key) == SECRET
         db.engine.dispose()
     # Step 2: `flask --app webapp keys rotate-encryption` re-encrypts under the newest.
     done = run_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}",
@@ -57,8 +58,8 @@ def test_key_rotation_newest_first_then_re_encrypt_then_drop_the_old_key(tmp_pat
     # Step 3: drop the old key: everything still decrypts under the new one alone.
     last = _app_on_sqlite(tmp_path, new)
     with last.app_context():
-        key = keyring.key_by_label("main")
-        assert key is not None and keyring.decrypt_secret(key) == SECRET
+        key = videosdk_keys.key_by_label("main")
+        assert key is not None and videosdk_keys.decrypt_secret(key) == SECRET
         db.engine.dispose()
 
 
@@ -69,8 +70,8 @@ def test_proxy_settings_decide_what_the_app_believes(tmp_path, with_proxy):
                           TRUSTED_HOSTS="console.example", **(proxy if with_proxy else {}))
     with app.app_context():
         create_schema()
-        keyring.add_key("main", "ops-apikey", SECRET)
-        _, plaintext = clients.create_client("proxied", ["tokens:mint"])
+        videosdk_keys.add_key("main", "ops-apikey", SECRET)
+        _, plaintext = api_clients.create_client("proxied", ["tokens:mint"])
         db.session.commit()
     forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
                  "X-Forwarded-Host": "console.example",
@@ -96,8 +97,8 @@ def test_sqlite_online_backup_while_the_app_writes(tmp_path):
     app = _app_on_sqlite(tmp_path, Fernet.generate_key().decode())
     with app.app_context():
         create_schema()
-        keyring.add_key("main", "ops-apikey", SECRET)
-        _, plaintext = clients.create_client("backed-up", ["tokens:mint"])
+        videosdk_keys.add_key("main", "ops-apikey", SECRET)
+        _, plaintext = api_clients.create_client("backed-up", ["tokens:mint"])
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {plaintext}"}
@@ -123,7 +124,7 @@ def test_sqlite_online_backup_while_the_app_writes(tmp_path):
 @pytest.mark.slow
 def test_pg_dump_and_restore_of_the_shared_database(deployment: Deployment, tmp_path):
     with deployment.shared.app_context():
-        keyring.add_key("dumped", "ops-dumped-apikey", SECRET)
+        videosdk_keys.add_key("dumped", "ops-dumped-apikey", SECRET)
         db.session.commit()
         counts = {model.__tablename__: db.session.execute(
             select(func.count()).select_from(model)).scalar_one()
@@ -153,7 +154,7 @@ def test_pg_dump_and_restore_of_the_shared_database(deployment: Deployment, tmp_
         assert {model.__tablename__: db.session.execute(
             select(func.count()).select_from(model)).scalar_one()
             for model in (VideoSDKKey, IssuedToken, AuditEvent)} == counts
-        key = keyring.key_by_label("dumped")
-        assert key is not None and keyring.decrypt_secret(key) == SECRET
+        key = videosdk_keys.key_by_label("dumped")
+        assert key is not None and videosdk_keys.decrypt_secret(key) == SECRET
         db.session.remove()
         db.engine.dispose()

@@ -11,9 +11,9 @@ import requests
 from sqlalchemy import select
 
 from tests.conftest import csrf_token_from
-from webapp import clients
 from webapp.extensions import db
 from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey, utcnow
+from webapp.services import api_clients
 from webapp.tokens.signing import fingerprint, signature_matches
 
 from .conftest import Deployment, sign_in
@@ -170,7 +170,7 @@ def test_a_client_revoked_through_the_database_is_refused_on_both(deployment, ma
     with deployment.shared.app_context():
         client = db.session.execute(select(ApiClient).where(ApiClient.name == "short-lived")
                                     ).scalar_one()
-        clients.revoke(client)
+        api_clients.revoke(client)
         db.session.commit()
         assert client.revoked_at is not None and client.revoked_at <= utcnow()
     for server in (deployment.a, deployment.b):

@@ -10,15 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.tokens.factory import KEYS, NOW, SECRET_A, SECRET_B, SECRET_STRANGER, T, b64, hs, token
-from webapp.tokens import (
-    REASON_CODES,
-    Diagnosis,
-    MintRequest,
-    Severity,
-    Verdict,
-    diagnose,
-    mint,
-)
+from webapp.tokens import REASON_CODES, Diagnosis, MintRequest, Severity, Verdict, diagnose, mint
 
 CLAIM_CODES = {
     "missing_apikey",

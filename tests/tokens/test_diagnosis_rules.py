@@ -348,8 +348,10 @@ def test_many_prefixes_are_cleaned_in_linear_time() -> None:
 def test_as_dict_is_the_api_shape() -> None:
     raw = token(exp=T - 3600, iat=T - 7200)
     shown = diagnose(raw, keys=KEYS, at=NOW).as_dict()
+    assert shown["summary"].startswith("The token expired 1 h ago")  # type: ignore[union-attr]
     assert shown == {
         "verdict": "invalid",
+        "summary": shown["summary"],
         "reasons": [
             {
                 "code": "expired",

@@ -20,13 +20,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import keyring
-from ..auth.accounts import find_user, normalize_email
-from ..auth.forms import EMAIL_SHAPE
-from ..clients import SCOPES, rate_limit_problem
-from ..extensions import db
-from ..models import ApiClient, VideoSDKKey
-from ..tokens import LifetimeError, Permission, Role, parse_lifetime
+from webapp.auth.forms import EMAIL_SHAPE
+from webapp.extensions import db
+from webapp.models import ApiClient, VideoSDKKey
+from webapp.services import videosdk_keys
+from webapp.services.accounts import find_user, normalize_email
+from webapp.services.api_clients import SCOPES, rate_limit_problem
+from webapp.tokens import LifetimeError, Permission, Role, parse_lifetime
 
 ROLE_CHOICES = [SelectChoice("developer", "Developer"), SelectChoice("support", "Support"),
                 SelectChoice("admin", "Admin")]
@@ -52,9 +52,9 @@ class ActionForm(FlaskForm):
 
 
 def _check_secret(secret: str) -> None:
-    if len(secret.encode("utf-8")) < keyring.MIN_SECRET_BYTES:
+    if len(secret.encode("utf-8")) < videosdk_keys.MIN_SECRET_BYTES:
         raise ValidationError(
-            f"Too short: a secret needs at least {keyring.MIN_SECRET_BYTES} bytes "
+            f"Too short: a secret needs at least {videosdk_keys.MIN_SECRET_BYTES} bytes "
             f"(this one has {len(secret.encode('utf-8'))}). VideoSDK secrets are 64 "
             "hexadecimal characters; copy the whole secret from the VideoSDK dashboard."
         )
@@ -105,7 +105,7 @@ class NewKeyForm(KeyPolicyFields):
     submit = SubmitField("Add key")
 
     def validate_label(self, field: StringField) -> None:
-        if keyring.key_by_label(field.data or "") is not None:
+        if videosdk_keys.key_by_label(field.data or "") is not None:
             raise ValidationError("A key with this label exists already; choose another.")
 
     def validate_apikey(self, field: StringField) -> None:
@@ -183,7 +183,7 @@ class ClientPolicyFields(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.keys.choices = [key.label for key in keyring.all_keys()]
+        self.keys.choices = [key.label for key in videosdk_keys.all_keys()]
         if not self.is_submitted() and not self.rate_limit.data:
             self.rate_limit.data = current_app.config["API_CLIENT_DEFAULT_RATE_LIMIT"]
 

@@ -1,87 +1,68 @@
-"""Reading the audit trail: filters, pages and the CSV export. Nothing here writes to it."""
+"""Admin pages for the audit trail and its CSV export (SPEC 4 `/admin/audit`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date
+from flask import (
+    Response,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
-from sqlalchemy import Select, select
+from webapp.admin import bp
+from webapp.admin.common import admin_only
+from webapp.admin.forms import (
+    AuditFilterForm,
+)
+from webapp.models import utcnow
+from webapp.services import audit, audit_trail
+from webapp.web.pagination import paginate, requested_page
 
-from ..extensions import db
-from ..listing import day_after, day_start
-from ..models import AuditEvent
-
-CSV_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """Which events to show; every part is optional and they combine with AND."""
-
-    actor: str | None = None
-    action: str | None = None
-    outcome: str | None = None
-    since: date | None = None
-    until: date | None = None
-
-    def as_query(self) -> dict[str, str]:
-        """The filter as query-string parameters (for links to other pages and the CSV)."""
-        values = {"actor": self.actor, "action": self.action, "outcome": self.outcome,
-                  "since": self.since.isoformat() if self.since else None,
-                  "until": self.until.isoformat() if self.until else None}
-        return {name: value for name, value in values.items() if value}
+AUDIT_PAGE_SIZE = 50
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _audit_filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(formdata=request.args)
+    form.action.choices = [SelectChoice("", "Any action"), *audit.ACTIONS]
+    form.outcome.choices = [SelectChoice("", "Any outcome"), *audit.OUTCOMES]
+    return form
 
 
-def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
-    """The events matching ``chosen``, newest first."""
-    query = select(AuditEvent)
-    if chosen.actor:
-        query = query.where(AuditEvent.actor.ilike(_like_pattern(chosen.actor), escape="\\"))
-    if chosen.action:
-        query = query.where(AuditEvent.action == chosen.action)
-    if chosen.outcome:
-        query = query.where(AuditEvent.outcome == chosen.outcome)
-    if chosen.since:
-        query = query.where(AuditEvent.at >= day_start(chosen.since))
-    if chosen.until and (end := day_after(chosen.until)) is not None:
-        # Inclusive: everything before the start of the next day.
-        query = query.where(AuditEvent.at < end)
-    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+@bp.route("/audit", endpoint="audit")
+@admin_only
+def audit_page() -> ResponseReturnValue:
+    form = _audit_filter_form()
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, pagination=None, chosen=None), 400
+    chosen = _chosen(form)
+    if request.args.get("format") == "csv":
+        return _audit_csv(chosen)
+    page = requested_page(request.args)
+    pagination = paginate(audit_trail.events_query(chosen), page, AUDIT_PAGE_SIZE)
+    return render_template("admin/audit.html", form=form, pagination=pagination, chosen=chosen)
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+@bp.route("/audit.csv")
+@admin_only
+def audit_csv() -> ResponseReturnValue:
+    form = _audit_filter_form()
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, pagination=None, chosen=None), 400
+    return _audit_csv(_chosen(form))
 
 
-def _row(event: AuditEvent) -> list[str]:
-    at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    details = json.dumps(event.details or {}, sort_keys=True, separators=(",", ":"))
-    values = (at, event.actor, event.actor_kind, event.action, event.target, event.outcome,
-              event.address, details)
-    return [safe_cell(value) for value in values]
+def _chosen(form: AuditFilterForm) -> audit_trail.AuditFilter:
+    return audit_trail.AuditFilter(actor=form.actor.data or None, action=form.action.data or None,
+                             outcome=form.outcome.data or None, since=form.since.data,
+                             until=form.until.data)
 
 
-def csv_lines(chosen: AuditFilter, batch: int = 500) -> Iterator[str]:
-    """The matching events as CSV text, header first, produced in batches."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
-    for event in db.session.scalars(events_query(chosen).execution_options(yield_per=batch)):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(_row(event))
-        yield buffer.getvalue()
+def _audit_csv(chosen: audit_trail.AuditFilter) -> Response:
+    audit.record("audit.exported", details={"filters": chosen.as_query()})
+    filename = f"audit-{utcnow().strftime('%Y%m%d-%H%M%S')}.csv"
+    response = Response(stream_with_context(audit_trail.csv_lines(chosen)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,4 +9,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The drop-in for VideoSDK's example servers lives at the root, where their apps call it.
 dropin = Blueprint("dropin", __name__)
 
-from . import views  # noqa: E402,F401
+from webapp.api import views  # noqa: E402,F401

@@ -18,12 +18,12 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES
 
-from .. import rawsql
-from ..clients import authenticate
-from ..errors import API_PREFIXES
-from ..models import ApiClient
-from . import bp, dropin
-from .problems import ApiProblem, forbidden
+from webapp import rawsql
+from webapp.api import bp, dropin
+from webapp.api.problems import ApiProblem, forbidden
+from webapp.models import ApiClient
+from webapp.services.api_clients import authenticate
+from webapp.web.errors import API_PREFIXES
 
 log = logging.getLogger("flask-limiter")
 

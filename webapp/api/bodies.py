@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import current_app, request
 
-from ..tokens import MintRequest, Use, read_moment
-from .problems import not_json, validation_failed
+from webapp.api.problems import not_json, validation_failed
+from webapp.tokens import MintRequest, Use, read_moment
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

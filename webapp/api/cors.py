@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from flask_cors import CORS
 
-from ..config import ConfigurationError
+from webapp.config import ConfigurationError
 
 API_PATHS = (r"/api/.*", "/get-token")
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from ..errors import PROBLEM_CODES
-from ..tokens import REASON_CODES, Permission, Role
+from webapp.tokens import REASON_CODES, Permission, Role
+from webapp.web.errors import PROBLEM_CODES
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _TEXT = {"type": "string"}
@@ -183,11 +183,13 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Diagnosis": {
         "type": "object",
-        "required": ["verdict", "reasons", "header", "claims", "signature", "issuedAt",
-                     "expiresAt"],
+        "required": ["verdict", "summary", "reasons", "header", "claims", "signature",
+                     "issuedAt", "expiresAt"],
         "additionalProperties": False,
         "properties": {
             "verdict": {"type": "string", "enum": ["valid", "invalid", "unverified"]},
+            "summary": {"type": "string", "description": "One or two plain sentences for the "
+                        "customer: the root cause and what to change (SPEC 3)."},
             "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
             "header": {"type": ["object", "null"]},
             "claims": {"type": ["object", "null"]},

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from flask import Response
 
-from ..errors import problem
+from webapp.web.errors import problem
 
 
 class ApiProblem(Exception):

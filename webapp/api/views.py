@@ -1,4 +1,4 @@
-"""The API's endpoints: thin adapters from JSON to webapp.issuance and back (SPEC 5)."""
+"""The API's endpoints: thin adapters from JSON to webapp.services.issuance and back (SPEC 5)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,23 @@ from typing import Any
 from flask import Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import issuance
-from ..access import public
-from ..clients import usable_keys
-from ..keyring import KeyringError
-from ..models import ApiClient, VideoSDKKey
-from ..tokens import (
+from webapp.api import bp, dropin
+from webapp.api.authentication import client_required, current_client
+from webapp.api.bodies import form_or_json, inspect_fields, json_object, mint_fields, read_token
+from webapp.api.openapi import document
+from webapp.api.problems import (
+    ApiProblem,
+    forbidden,
+    policy_violation,
+    unavailable,
+    validation_failed,
+)
+from webapp.models import ApiClient, VideoSDKKey
+from webapp.services import issuance
+from webapp.services.api_clients import usable_keys
+from webapp.services.authorization import public
+from webapp.services.videosdk_keys import KeyringError
+from webapp.tokens import (
     MintedToken,
     MintError,
     MintRequest,
@@ -21,11 +32,6 @@ from ..tokens import (
     Role,
     Verdict,
 )
-from . import bp, dropin
-from .authentication import client_required, current_client
-from .bodies import form_or_json, inspect_fields, json_object, mint_fields, read_token
-from .openapi import document
-from .problems import ApiProblem, forbidden, policy_violation, unavailable, validation_failed
 
 MINT = "tokens:mint"
 INSPECT = "tokens:inspect"

@@ -15,20 +15,20 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from .. import audit
-from ..access import public, signed_in
-from ..extensions import db, limiter
-from ..passwords import verify_password
-from . import bp, sessions
-from .accounts import (
+from webapp.auth import bp
+from webapp.auth.forms import ChangePasswordForm, LoginForm
+from webapp.auth.redirects import safe_next
+from webapp.extensions import db, limiter
+from webapp.services import audit, sessions
+from webapp.services.accounts import (
     authenticate,
     begin_attempt,
     clear_failures,
     normalize_email,
     set_password,
 )
-from .forms import ChangePasswordForm, LoginForm
-from .redirects import safe_next
+from webapp.services.authorization import public, signed_in
+from webapp.services.passwords import verify_password
 
 GENERIC_FAILURE = "Wrong email or password."
 LOCKED_OUT = "Too many failed sign-ins for this account. Try again in {minutes} min."

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__)
 
-from . import views  # noqa: E402,F401
+from webapp.console import views  # noqa: E402,F401

@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..tokens import PRESETS, Permission, Role, format_lifetime, parse_lifetime, read_moment
+from webapp.tokens import PRESETS, Permission, Role, format_lifetime, parse_lifetime, read_moment
 
 DEFAULT_PRESET = "1h"
 PRESET_WORDS = {"10m": "10 minutes", "1h": "1 hour", "24h": "24 hours", "7d": "7 days",

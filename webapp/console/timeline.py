@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..tokens import iso_utc, relative
+from webapp.tokens import iso_utc, relative
 
 LEFT, RIGHT = 5.0, 95.0  # the span of the axis, in percent of the width
 # The narrowest drawing expected (a 390 px phone less the page's padding); labels are laid out

@@ -1,6 +1,6 @@
 """Console pages: the generator, its one-time result page, the inspector and the history.
 
-Thin adapters: minting and diagnosis go through `webapp.issuance`, which applies the policy,
+Thin adapters: minting and diagnosis go through `services.issuance`, which applies the policy,
 records the issue and writes the audit trail, as it does for the API and the CLI.
 """
 
@@ -15,12 +15,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import issuance
-from ..access import MINTING_ROLES, roles_required
-from ..keyring import KeyringError, active_keys, key_by_label
-from ..listing import paginate, requested_page
-from ..models import User, VideoSDKKey
-from ..tokens import (
+from webapp.console import bp, snippets, timeline
+from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
+from webapp.models import User, VideoSDKKey
+from webapp.services import issuance, token_history
+from webapp.services.authorization import MINTING_ROLES, roles_required
+from webapp.services.videosdk_keys import KeyringError, active_keys, key_by_label
+from webapp.tokens import (
     MintedToken,
     MintError,
     MintRequest,
@@ -30,9 +31,8 @@ from ..tokens import (
     parse_lifetime,
     relative,
 )
-from ..tokens.reading import decode_segment, parse_object
-from . import bp, history, snippets, timeline
-from .forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
+from webapp.tokens.reading import decode_segment, parse_object
+from webapp.web.pagination import paginate, requested_page
 
 HEADER_EXPLANATIONS = {
     "alg": "the signing algorithm; VideoSDK accepts only HS256.",
@@ -201,14 +201,14 @@ def history_page() -> ResponseReturnValue:
     form = HistoryFilterForm(request.args)
     if not is_admin:
         del form.person
-    visible = history.visible_to(person)
-    labels = history.key_labels(request.args.get("key"))
+    visible = token_history.visible_to(person)
+    labels = token_history.key_labels(request.args.get("key"))
     form.key.choices = [SelectChoice("", "Any key")] + [SelectChoice(x, x) for x in labels]
     if is_admin:
-        people = history.issuers(request.args.get("person"))
+        people = token_history.issuers(request.args.get("person"))
         form.person.choices = [SelectChoice("", "Anyone")] + [SelectChoice(p, p) for p in people]
     valid = form.validate() if request.args else True
-    filters = history.Filters(
+    filters = token_history.Filters(
         key=form.key.data or None,
         room=(form.room.data or None) if not form.room.errors else None,
         issuer=(form.person.data or None) if is_admin else None,
@@ -216,7 +216,7 @@ def history_page() -> ResponseReturnValue:
         issued_to=form.issued_to.data if not form.issued_to.errors else None,
     )
     page_number = requested_page(request.args)
-    page = paginate(history.filtered(visible, filters), page_number, history.PER_PAGE)
+    page = paginate(token_history.filtered(visible, filters), page_number, token_history.PER_PAGE)
     # The page links carry the filters on, and nothing else from the URL: a name such as
     # `endpoint` or `_external` would otherwise reach url_for itself.
     kept: dict[str, Any] = {field.name: request.args[field.name] for field in form

@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..access import public
-from ..extensions import db
-from . import bp
+from webapp.extensions import db
+from webapp.health import bp
+from webapp.services.authorization import public
 
 
 @bp.route("/healthz")

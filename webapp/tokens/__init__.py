@@ -3,24 +3,32 @@
 Plain Python with no Flask import: the views, the API and the CLI are thin adapters over it.
 """
 
-from .diagnosis import (
+from webapp.tokens.diagnosis import (
     REASON_CODES,
     Diagnosis,
     Issuance,
     KnownKey,
     Lookup,
     Reason,
+    ReplacedSecret,
     Severity,
     Use,
     Verdict,
     diagnose,
 )
-from .humanize import describe_expiry, iso_utc, read_moment, relative
-from .lifetimes import PRESETS, LifetimeError, format_lifetime, parse_lifetime
-from .minting import MintedToken, MintError, MintRequest, Policy, PolicyViolation, mint
-from .reading import clean_paste
-from .signing import fingerprint, sign, signature_matches
-from .vocabulary import (
+from webapp.tokens.lifetimes import PRESETS, LifetimeError, format_lifetime, parse_lifetime
+from webapp.tokens.minting import (
+    MintedToken,
+    MintError,
+    MintRequest,
+    Policy,
+    PolicyViolation,
+    mint,
+)
+from webapp.tokens.moments import describe_expiry, iso_utc, read_moment, relative
+from webapp.tokens.reading import clean_paste
+from webapp.tokens.signing import fingerprint, sign, signature_matches
+from webapp.tokens.vocabulary import (
     PERMISSION_EXPLANATIONS,
     ROLE_EXPLANATIONS,
     Permission,
@@ -45,6 +53,7 @@ __all__ = [
     "Policy",
     "PolicyViolation",
     "Reason",
+    "ReplacedSecret",
     "Role",
     "Severity",
     "Use",

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from .humanize import as_utc, describe_expiry, duration, iso_utc, relative
-from .lifetimes import format_lifetime
-from .reading import (
+from webapp.tokens.lifetimes import format_lifetime
+from webapp.tokens.moments import as_utc, describe_expiry, duration, iso_utc, relative
+from webapp.tokens.reading import (
     Overflow,
     alphabet_problem,
     clean_paste,
@@ -24,8 +24,8 @@ from .reading import (
     parse_object,
     show,
 )
-from .signing import SIGNATURE_LENGTH, fingerprint, signature_matches
-from .vocabulary import (
+from webapp.tokens.signing import SIGNATURE_LENGTH, fingerprint, signature_matches
+from webapp.tokens.vocabulary import (
     CONFLICTS_WITH_ASK_JOIN,
     PERMISSION_VALUES,
     ROLE_VALUES,
@@ -107,8 +107,21 @@ _TIME_CLAIMS = ("iat", "exp", "nbf")
 
 
 @dataclass(frozen=True)
+class ReplacedSecret:
+    """A secret a stored key had before an admin replaced it (SPEC 3 `replaced_secret`)."""
+
+    secret: str = field(repr=False)
+    replaced_at: datetime
+    replaced_by: str
+
+
+@dataclass(frozen=True)
 class KnownKey:
-    """A VideoSDK key pair stored in this service, with its policy flags."""
+    """A VideoSDK key pair stored in this service, with its policy flags.
+
+    `replaced_secrets` holds the secrets the key had before, newest first, kept 90 days
+    (SPEC 4 `/admin/keys`), so that a backend still signing with an old one is named.
+    """
 
     label: str
     apikey: str
@@ -116,6 +129,7 @@ class KnownKey:
     disabled: bool = False
     sandbox: bool = False
     max_lifetime: float | None = None
+    replaced_secrets: tuple[ReplacedSecret, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,17 +192,36 @@ class Diagnosis:
     fingerprint: str
 
     @property
+    def summary(self) -> str:
+        """One or two plain sentences support can send the customer as they are (SPEC 3).
+
+        The root cause and what to change; for a valid token, until when VideoSDK accepts it
+        and which stored key signed it. Never a secret.
+        """
+        errors = [r for r in self.reasons if r.severity is Severity.ERROR]
+        if errors:
+            return f"{errors[0].message} {errors[0].fix}"
+        if self.verdict is Verdict.VALID:
+            until = f" until {iso_utc(self.expires_at)}" if self.expires_at else ""
+            by = f"the key '{self.key_label}'" if self.key_label else "the secret given"
+            return f"VideoSDK will accept this token{until}; it was signed with {by}."
+        return ("The token reads well, but its signature could not be checked: no stored "
+                "secret belongs to its apikey.")
+
+    @property
     def codes(self) -> tuple[str, ...]:
         """The reason codes, in the order of the public table."""
         return tuple(r.code for r in self.reasons)
 
     def as_dict(self) -> dict[str, object]:
-        """The API answer: {verdict, reasons, header, claims, signature, issuedAt, expiresAt}."""
+        """The API answer: {verdict, summary, reasons, header, claims, signature, issuedAt,
+        expiresAt}."""
         signature: dict[str, object] = {"status": self.signature_status}
         if self.key_label is not None:
             signature["keyLabel"] = self.key_label
         return {
             "verdict": self.verdict.value,
+            "summary": self.summary,
             "reasons": [r.as_dict() for r in self.reasons],
             "header": self.header,
             "claims": self.claims,

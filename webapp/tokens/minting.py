@@ -9,10 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .humanize import as_utc, iso_utc
-from .lifetimes import LifetimeError, format_lifetime, parse_lifetime
-from .signing import fingerprint, sign
-from .vocabulary import CONFLICTS_WITH_ASK_JOIN, PERMISSION_VALUES, ROLE_VALUES, Permission
+from webapp.tokens.lifetimes import LifetimeError, format_lifetime, parse_lifetime
+from webapp.tokens.moments import as_utc, iso_utc
+from webapp.tokens.signing import fingerprint, sign
+from webapp.tokens.vocabulary import (
+    CONFLICTS_WITH_ASK_JOIN,
+    PERMISSION_VALUES,
+    ROLE_VALUES,
+    Permission,
+)
 
 DEFAULT_LIFETIME = "1h"
 # The longest roomId or participantId this service signs and records (its history's columns).

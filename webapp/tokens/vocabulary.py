@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from .humanize import iso_utc
+from webapp.tokens.moments import iso_utc
 
 
 class Permission(StrEnum):

@@ -14,8 +14,8 @@ from datetime import timedelta
 from flask import current_app, request
 from sqlalchemy import delete, select
 
-from ..extensions import db, login_manager
-from ..models import User, UserSession, utcnow
+from webapp.extensions import db, login_manager
+from webapp.models import User, UserSession, utcnow
 
 
 def _digest(value: str) -> str:

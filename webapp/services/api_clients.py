@@ -22,11 +22,11 @@ from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 
-from . import rawsql
-from .extensions import db
-from .keyring import key_by_label, max_token_lifetime
-from .models import ApiClient, VideoSDKKey, client_keys, utcnow
-from .tokens import LifetimeError, format_lifetime, parse_lifetime
+from webapp import rawsql
+from webapp.extensions import db
+from webapp.models import ApiClient, VideoSDKKey, client_keys, utcnow
+from webapp.services.videosdk_keys import key_by_label, max_token_lifetime
+from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
 
 _M = TypeVar("_M", ApiClient, VideoSDKKey)
 
@@ -279,7 +279,7 @@ def revoke(client: ApiClient) -> None:
 
 def usable_keys(client: ApiClient) -> list[VideoSDKKey]:
     """The active keys the client may sign with (all active keys when none are named)."""
-    from .keyring import active_keys
+    from webapp.services.videosdk_keys import active_keys
 
     if client.keys:
         return [key for key in client.keys if not key.disabled]

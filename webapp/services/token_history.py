@@ -7,11 +7,11 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
-from ..access import MINTING_ROLES
-from ..extensions import db
-from ..issuance import CLI_ISSUER, client_issuer
-from ..listing import day_after, day_start
-from ..models import ApiClient, IssuedToken, User, VideoSDKKey
+from webapp.extensions import db
+from webapp.models import ApiClient, IssuedToken, User, VideoSDKKey
+from webapp.services.authorization import MINTING_ROLES
+from webapp.services.issuance import CLI_ISSUER, client_issuer
+from webapp.web.pagination import day_after, day_start
 
 PER_PAGE = 50
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 
-from .extensions import login_manager
+from webapp.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,6 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 def signed_in(view: F) -> F:
     """Let any signed-in person through, whatever their role."""
-    from .models import ROLES
+    from webapp.models import ROLES
 
     return roles_required(*ROLES)(view)

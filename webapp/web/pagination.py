@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import lazyload
 
-from .extensions import db
+from webapp.extensions import db
 
 # Beyond this no list is that long; larger numbers would overflow the database's integers.
 MAX_PAGE = 1_000_000

@@ -13,11 +13,12 @@ from flask import current_app
 from sqlalchemy import Executable, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import audit, rawsql
-from .extensions import db
-from .keyring import decrypt_secret, known_keys, max_token_lifetime, policy_of
-from .models import ApiClient, IssuedToken, User, VideoSDKKey, utcnow
-from .tokens import (
+from webapp import rawsql
+from webapp.extensions import db
+from webapp.models import ApiClient, IssuedToken, User, VideoSDKKey, utcnow
+from webapp.services import audit
+from webapp.services.videosdk_keys import decrypt_secret, known_keys, max_token_lifetime, policy_of
+from webapp.tokens import (
     Diagnosis,
     Issuance,
     MintedToken,

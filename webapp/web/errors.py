@@ -12,7 +12,7 @@ from flask.globals import request_ctx
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from webapp.extensions import db
 
 log = logging.getLogger(__name__)
 

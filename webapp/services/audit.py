@@ -12,9 +12,9 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Connection, Dialect, insert
 
-from . import rawsql
-from .extensions import db
-from .models import AuditEvent, utcnow
+from webapp import rawsql
+from webapp.extensions import db
+from webapp.models import AuditEvent, utcnow
 
 # Every action the trail records and every outcome it gives them. The audit page's filter
 # menus list these rather than asking a trail that grows with every mint for its distinct

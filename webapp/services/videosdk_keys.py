@@ -16,9 +16,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from .extensions import db
-from .models import VideoSDKKey
-from .tokens import (
+from webapp.extensions import db
+from webapp.models import VideoSDKKey
+from webapp.tokens import (
     KnownKey,
     LifetimeError,
     Permission,

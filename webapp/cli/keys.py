@@ -1,0 +1,66 @@
+"""`flask keys`: VideoSDK API key and secret pairs (SPEC 6)."""
+
+from __future__ import annotations
+
+import click
+from cryptography.fernet import InvalidToken
+from flask.cli import AppGroup
+
+from webapp.cli.prompts import read_secret
+from webapp.extensions import db
+from webapp.services import audit, videosdk_keys
+
+# Secrets come from a hidden prompt or
+# stdin, never from an argument, so they stay out of shell history and `ps`.
+
+keys_cli = AppGroup("keys", help="VideoSDK API key and secret pairs.")
+
+
+@keys_cli.command("add")
+@click.option("--label", required=True, help="A name for people, such as production.")
+@click.option("--apikey", required=True, help="The API key from the VideoSDK dashboard.")
+@click.option("--max-ttl", "max_ttl", default=None,
+              help="Longest token this key may sign, such as 24h (default: 24h).")
+@click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
+def keys_add(label: str, apikey: str, max_ttl: str | None, secret_stdin: bool) -> None:
+    """Store a key pair; the secret is encrypted and shown only as its last 4 characters."""
+    secret = read_secret(secret_stdin, "Secret").strip()
+    try:
+        key = videosdk_keys.add_key(label, apikey, secret, max_lifetime=max_ttl)
+    except videosdk_keys.KeyringError as error:
+        db.session.rollback()
+        audit.record("key.created", outcome="refused", details={"reason": str(error)})
+        raise click.ClickException(str(error)) from error
+    shown = videosdk_keys.describe(key)
+    audit.record("key.created", target=key.label, commit=False, details={
+        "apikey": key.apikey, "maxLifetime": shown["maxLifetime"],
+        "permissions": shown["allowedPermissions"], "roles": shown["allowedRoles"]})
+    db.session.commit()
+    click.echo(f"Stored key {key.label!r}: apikey {key.apikey}, secret {shown['secret']}, "
+               f"max lifetime {shown['maxLifetime']}.")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys: label, API key, masked secret, maximum lifetime, state."""
+    for key in videosdk_keys.all_keys():
+        shown = videosdk_keys.describe(key)
+        state = ["disabled" if key.disabled else "active"] + (["sandbox"] if key.sandbox else [])
+        click.echo(f"{key.label}\t{key.apikey}\t{shown['secret']}\t{shown['maxLifetime']}\t"
+                   + ",".join(state))
+
+
+@keys_cli.command("rotate-encryption")
+def keys_rotate_encryption() -> None:
+    """Re-encrypt every stored secret under the newest key of ENCRYPTION_KEYS."""
+    try:
+        count = videosdk_keys.rotate_encryption()
+    except (videosdk_keys.KeyringError, InvalidToken) as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "A stored secret cannot be decrypted with ENCRYPTION_KEYS: keep the old key "
+            "listed after the new one until rotation has run.") from error
+    audit.record("key.encryption_rotated", details={"count": count}, commit=False)
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} secret{'' if count == 1 else 's'} "
+               "under the newest encryption key.")

@@ -1,0 +1,56 @@
+"""`flask setup`: what `make run` needs before serving (SPEC 6)."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from webapp import config
+from webapp.extensions import db
+from webapp.services import audit, videosdk_keys
+from webapp.services.accounts import count_admins, create_user, find_user
+
+
+@click.command("setup")
+@with_appcontext
+def setup_command() -> None:
+    """Prepare everything `make run` needs: secrets, database, first key, first admin."""
+    app = current_app
+    if app.config["APP_ENV"] != "production":
+        config.ensure_instance_secrets(app.instance_path)
+    upgrade()  # the directory Flask-Migrate was given in create_app
+    try:
+        key = videosdk_keys.seed_first_key()
+    except videosdk_keys.KeyringError as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY cannot be stored: {error} Copy both from "
+            "the VideoSDK dashboard, or unset them to start with a sandbox key.") from error
+    if key is not None:
+        audit.record("key.created", target=key.label, details={"label": key.label,
+                     "apikey": key.apikey, "sandbox": key.sandbox}, commit=False)
+        db.session.commit()
+        if key.sandbox:
+            click.echo(
+                f"Key: created sandbox key {key.apikey!r}. VideoSDK will not accept its tokens; "
+                "set VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY or add a real key as admin."
+            )
+        else:
+            click.echo(f"Key: stored {key.label!r} from VIDEOSDK_API_KEY.")
+    if count_admins() == 0:
+        email = app.config["ADMIN_EMAIL"]
+        password = secrets.token_urlsafe(18)
+        existing = find_user(email)
+        if existing is not None:
+            raise click.ClickException(
+                f"{email} exists but no active admin does; promote someone with the CLI."
+            )
+        create_user(email, password, "admin")
+        audit.record("user.created", target=email, details={"role": "admin"}, commit=False)
+        db.session.commit()
+        click.echo(f"Admin: {email}")
+        click.echo(f"Password: {password}")
