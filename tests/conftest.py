@@ -51,6 +51,9 @@ def base_config(tmp_path, database_url: str) -> dict[str, object]:  # type: igno
         "ARGON2_MEMORY_COST": 8,
         "ARGON2_PARALLELISM": 1,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # No test reaches the real VideoSDK: those that call its REST API start a stand-in
+        # (tests/videosdk_standin.py) and point this at it.
+        "VIDEOSDK_API_ENDPOINT": "",
     }
 
 

@@ -156,7 +156,7 @@ def _name_postgres_connections(dialect: Any, conn_rec: Any, cargs: Any, cparams:
 
 def _init_extensions(app: Flask) -> None:
     from webapp.extensions import bootstrap, csrf, db, login_manager, migrate
-    from webapp.services import passwords, videosdk_keys
+    from webapp.services import passwords, videosdk_api, videosdk_keys
 
     _engine_options(app)
     db.init_app(app)
@@ -174,6 +174,7 @@ def _init_extensions(app: Flask) -> None:
     _init_rate_limits(app)
     passwords.init_app(app)
     videosdk_keys.init_app(app)
+    videosdk_api.init_app(app)
     from webapp.api import cors
     from webapp.services import sessions  # noqa: F401  registers the user loader
 

@@ -29,6 +29,8 @@ ENVIRONMENT_SETTINGS = (
     "RATELIMIT_STORAGE_URI",
     "VIDEOSDK_API_KEY",
     "VIDEOSDK_SECRET_KEY",
+    "VIDEOSDK_API_ENDPOINT",
+    "VIDEOSDK_API_TIMEOUT",
     "ADMIN_EMAIL",
     "MAX_TOKEN_LIFETIME",
     "CORS_ORIGINS",
@@ -59,6 +61,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "VIDEOSDK_API_KEY": None,
         "VIDEOSDK_SECRET_KEY": None,
         "ADMIN_EMAIL": "admin@example.com",
+        # VideoSDK's REST API, which /create-meeting, /validate-meeting and the inspector's
+        # "Ask VideoSDK" call (SPEC 5): the example servers' variable and default. Empty
+        # turns those off. The timeout is one deadline per call, in seconds.
+        "VIDEOSDK_API_ENDPOINT": "https://api.videosdk.live/v2",
+        "VIDEOSDK_API_TIMEOUT": 5.0,
         # Sign-in and sessions (SPEC 4).
         "PASSWORD_MIN_LENGTH": 12,
         "SESSION_IDLE_TIMEOUT": 30 * 60,
@@ -95,9 +102,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
     }
 
 
+# Settings whose empty value means something (off), rather than "not set".
+EMPTY_MEANS_OFF = ("VIDEOSDK_API_ENDPOINT",)
+
+
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     """The settings the environment sets, as strings."""
-    return {name: environ[name] for name in ENVIRONMENT_SETTINGS if environ.get(name)}
+    return {name: environ[name] for name in ENVIRONMENT_SETTINGS
+            if environ.get(name) or (name in EMPTY_MEANS_OFF and name in environ)}
 
 
 def read_instance_secrets(instance_path: str) -> dict[str, str]:
@@ -152,6 +164,7 @@ def finalize(config: dict[str, Any]) -> None:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
     _check_lifetimes(config)
+    _check_videosdk_api(config)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["RATELIMIT_HEADERS_ENABLED"] = True
     for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
@@ -181,3 +194,24 @@ def _check_lifetimes(config: dict[str, Any]) -> None:
     ceiling = _lifetime_setting(config, "MAX_TOKEN_LIFETIME")
     if _lifetime_setting(config, "DEFAULT_KEY_MAX_LIFETIME") > ceiling:
         config["DEFAULT_KEY_MAX_LIFETIME"] = format_lifetime(ceiling)
+
+
+def _check_videosdk_api(config: dict[str, Any]) -> None:
+    """VIDEOSDK_API_ENDPOINT is empty (off) or an http(s) URL; the timeout is 0 < t <= 60 s."""
+    endpoint = str(config.get("VIDEOSDK_API_ENDPOINT") or "").strip()
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ConfigurationError(
+            f"VIDEOSDK_API_ENDPOINT={endpoint!r} is not an http(s) URL: write it as "
+            "https://api.videosdk.live/v2, or leave it empty to turn VideoSDK's REST API off."
+        )
+    config["VIDEOSDK_API_ENDPOINT"] = endpoint
+    try:
+        timeout = float(config["VIDEOSDK_API_TIMEOUT"])
+    except (TypeError, ValueError):
+        timeout = -1.0
+    if not 0 < timeout <= 60:
+        raise ConfigurationError(
+            f"VIDEOSDK_API_TIMEOUT={config['VIDEOSDK_API_TIMEOUT']!r} is not a number of "
+            "seconds between 0 and 60 (default 5)."
+        )
+    config["VIDEOSDK_API_TIMEOUT"] = timeout

@@ -9,7 +9,7 @@ from flask_cors import CORS
 
 from webapp.config import ConfigurationError
 
-API_PATHS = (r"/api/.*", "/get-token")
+API_PATHS = (r"/api/.*", "/get-token", "/create-meeting/?", r"/validate-meeting/.*")
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 

@@ -68,3 +68,18 @@ def policy_violation(errors: Mapping[str, Sequence[str]]) -> ApiProblem:
 def unavailable(detail: str) -> ApiProblem:
     """503: a stored key cannot be used right now (its secret does not decrypt)."""
     return ApiProblem(503, "service_unavailable", "Service unavailable", detail)
+
+
+def upstream_unavailable(detail: str) -> ApiProblem:
+    """502: VideoSDK's REST API cannot be reached, or answered no usable JSON (SPEC 5)."""
+    return ApiProblem(502, "upstream_unavailable", "VideoSDK unavailable", detail)
+
+
+def upstream_timeout(detail: str) -> ApiProblem:
+    """504: VideoSDK's REST API did not answer within VIDEOSDK_API_TIMEOUT seconds (SPEC 5)."""
+    return ApiProblem(504, "upstream_timeout", "VideoSDK timed out", detail)
+
+
+def not_offered(detail: str) -> ApiProblem:
+    """404: this deployment turned the route's feature off (an empty setting says so)."""
+    return ApiProblem(404, "not_found", "Not found", detail)

@@ -14,12 +14,15 @@ from webapp.api.openapi import document
 from webapp.api.problems import (
     ApiProblem,
     forbidden,
+    not_offered,
     policy_violation,
     unavailable,
+    upstream_timeout,
+    upstream_unavailable,
     validation_failed,
 )
 from webapp.models import ApiClient, VideoSDKKey
-from webapp.services import issuance
+from webapp.services import issuance, videosdk_api
 from webapp.services.api_clients import usable_keys
 from webapp.services.authorization import public
 from webapp.services.videosdk_keys import KeyringError
@@ -40,6 +43,11 @@ INSPECT = "tokens:inspect"
 DROPIN_PERMISSIONS = (Permission.ALLOW_JOIN.value, Permission.ALLOW_MOD.value)
 DROPIN_LIFETIME = "10m"
 DROPIN_ROLES = (Role.RTC.value,)
+# The token minted for a call to VideoSDK's REST API when the caller sends none (SPEC 5):
+# the v2 server API's role, for one minute.
+SERVER_API_PERMISSIONS = (Permission.ALLOW_JOIN.value,)
+SERVER_API_ROLES = (Role.CRAWLER.value,)
+SERVER_API_LIFETIME = 60
 
 
 def _problem(error: ApiProblem) -> Response:
@@ -204,6 +212,16 @@ def _dropin_fields() -> tuple[str | None, str | None]:
     return values["roomId"] or None, values["peerId"] or None
 
 
+def _only_key(client: ApiClient, route: str) -> VideoSDKKey:
+    """The client's only usable key, which the drop-in routes sign with (422 otherwise)."""
+    keys = usable_keys(client)
+    if len(keys) != 1:
+        raise validation_failed({"apikey": [
+            f"{route} signs with the client's only key, but this client may use "
+            f"{len(keys)}: allow it exactly one key, or use POST /api/v1/tokens."]})
+    return keys[0]
+
+
 @dropin.route("/get-token", methods=["GET", "POST"])
 @client_required(MINT)
 def get_token() -> ResponseReturnValue:
@@ -215,12 +233,7 @@ def get_token() -> ResponseReturnValue:
     key_label: str | None = None
     try:
         room_id, peer_id = _dropin_fields()
-        keys = usable_keys(client)
-        if len(keys) != 1:
-            raise validation_failed({"apikey": [
-                f"/get-token signs with the client's only key, but this client may use "
-                f"{len(keys)}: allow it exactly one key, or use POST /api/v1/tokens."]})
-        key = keys[0]
+        key = _only_key(client, "/get-token")
         key_label = key.label
         scoped = room_id is not None or peer_id is not None
         minted = _issue(client, key, MintRequest(
@@ -234,3 +247,115 @@ def get_token() -> ResponseReturnValue:
         _mint_refused(error, client, key_label, via="get-token")
         raise
     return jsonify(token=minted.token)
+
+
+def _meeting_token(body: dict[str, Any]) -> str | None:
+    """The `token` of a /create-meeting or /validate-meeting body; empty counts as absent."""
+    value = body.get("token")
+    if value is None or value == "":
+        return None
+    errors: dict[str, list[str]] = {}
+    token = read_token(body, errors)
+    if errors:
+        raise validation_failed(errors)
+    return token
+
+
+def _region(body: dict[str, Any]) -> str | None:
+    """The `region` of a /create-meeting body, such as sg001; empty counts as absent."""
+    value = body.get("region")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not videosdk_api.REGION.fullmatch(value):
+        raise validation_failed({"region": [
+            "region must be a VideoSDK region code such as sg001 or us002 (letters, digits, "
+            "- and _, at most 32)."]})
+    return value
+
+
+def _server_api_token(client: ApiClient, via: str) -> MintedToken:
+    """A 60 s crawler token from the client's only key, minted, recorded and audited."""
+    key_label: str | None = None
+    try:
+        key = _only_key(client, f"/{via} without a token")
+        key_label = key.label
+        if key.sandbox:
+            raise validation_failed({"token": [
+                f"The client's only key '{key.label}' is this service's sandbox key, which "
+                "VideoSDK does not know: store a real VideoSDK key, or send a token."]})
+        return _issue(client, key, MintRequest(
+            permissions=SERVER_API_PERMISSIONS,
+            roles=SERVER_API_ROLES,
+            expires_in=SERVER_API_LIFETIME,
+        ), via=via)
+    except ApiProblem as error:
+        _mint_refused(error, client, key_label, via=via)
+        raise
+
+
+def _relay(client: ApiClient, call: videosdk_api.Call, given: str | None,
+           via: str) -> ResponseReturnValue:
+    """Send the call with the given token (diagnosed first) or a minted one; VideoSDK's answer.
+
+    A given token VideoSDK would refuse for its server API (SPEC 3 with use: api) is a 422
+    whose detail is the diagnosis's summary, and is not sent.
+    """
+    actor = _actor(client)
+    if given is None:
+        minted = _server_api_token(client, via)
+        token, source, fingerprint = minted.token, "minted", minted.fingerprint
+    else:
+        diagnosis = issuance.inspect(given, via=via, use="api", room_id=call.room_id,
+                                     actor=actor, actor_kind="client")
+        if diagnosis.verdict is Verdict.INVALID or not videosdk_api.sendable_token(
+                diagnosis.cleaned):
+            videosdk_api.refuse(call.route, call.room_id, diagnosis.summary, via=via,
+                                actor=actor, actor_kind="client")
+            raise ApiProblem(422, "validation_failed", "VideoSDK would refuse this token",
+                             diagnosis.summary, errors={"token": [diagnosis.summary]})
+        token, source, fingerprint = diagnosis.cleaned, "given", diagnosis.fingerprint
+    try:
+        answer = videosdk_api.send(call, token, via=via, actor=actor, actor_kind="client",
+                                   token_source=source, fingerprint=fingerprint)
+    except videosdk_api.TimedOut as error:
+        raise upstream_timeout(str(error)) from error
+    except videosdk_api.Unavailable as error:
+        raise upstream_unavailable(str(error)) from error
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    return response
+
+
+def _require_videosdk_api() -> None:
+    if videosdk_api.endpoint() is None:
+        raise not_offered("VideoSDK's REST API is turned off on this deployment "
+                          "(VIDEOSDK_API_ENDPOINT is empty): create and validate rooms with "
+                          "VideoSDK directly.")
+
+
+@dropin.post("/create-meeting")
+@dropin.post("/create-meeting/")
+@client_required(MINT)
+def create_meeting() -> ResponseReturnValue:
+    """VideoSDK's example `/create-meeting/`: POST {endpoint}/rooms, its answer as it came."""
+    _require_videosdk_api()
+    body = form_or_json()
+    call = videosdk_api.create_room(_region(body))
+    return _relay(current_client(), call, _meeting_token(body), via="create-meeting")
+
+
+@dropin.post("/validate-meeting/<path:meetingId>")
+@client_required(MINT)
+def validate_meeting(meetingId: str) -> ResponseReturnValue:  # noqa: N803 - the examples' name
+    """VideoSDK's example `/validate-meeting/:meetingId`: GET {endpoint}/rooms/validate/<id>."""
+    _require_videosdk_api()
+    client = current_client()
+    if not videosdk_api.valid_room_id(meetingId):
+        reason = ("meetingId must be 1 to 64 letters, digits, - or _ (a VideoSDK room id such "
+                  "as abcd-efgh-ijkl); it was not sent to VideoSDK.")
+        videosdk_api.refuse("GET /rooms/validate", None, reason, via="validate-meeting",
+                            actor=_actor(client), actor_kind="client")
+        raise validation_failed({"meetingId": [reason]})
+    body = form_or_json()
+    return _relay(client, videosdk_api.validate_room(meetingId), _meeting_token(body),
+                  via="validate-meeting")

@@ -41,6 +41,7 @@ ACTIONS = (
     "user.enabled",
     "user.password_reset",
     "user.role_changed",
+    "videosdk.called",
 )
 OUTCOMES = ("success", "refused", "failure", "locked_out")
 _KNOWN_ACTIONS = frozenset(ACTIONS)

@@ -25,10 +25,13 @@ PROBLEM_CODES = {
     413: "payload_too_large",
     422: "validation_failed",
     429: "rate_limited",
+    502: "upstream_unavailable",
     503: "service_unavailable",
+    504: "upstream_timeout",
 }
 
-API_PREFIXES = ("/api/", "/get-token")
+# The API's paths, and the drop-in's routes of VideoSDK's example servers at the root.
+API_PREFIXES = ("/api/", "/get-token", "/create-meeting", "/validate-meeting/")
 
 
 def wants_problem_json() -> bool:
