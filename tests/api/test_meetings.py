@@ -78,7 +78,7 @@ def test_create_meeting_without_a_token_mints_a_crawler_token_for_a_minute(
     assert (called.actor, called.actor_kind, called.outcome, called.target) == (
         "client app", "client", "success", ROOM_ID)
     assert called.details == {"via": "create-meeting", "route": "POST /rooms",
-                              "roomId": ROOM_ID, "token": "minted", "status": 200,
+                              "roomId": ROOM_ID, "tokenOrigin": "minted", "status": 200,
                               "fingerprint": issued.fingerprint}
 
 
@@ -111,7 +111,7 @@ def test_a_client_token_is_sent_as_it_was_given_once_cleaned(app, api, caller, v
     (inspected,) = audit_lines(app, "token.inspected")
     assert inspected.details["via"] == "create-meeting"
     (called,) = audit_lines(app)
-    assert called.details["token"] == "given"
+    assert called.details["tokenOrigin"] == "given"
     assert token not in json.dumps(called.details)
 
 
@@ -126,7 +126,7 @@ def test_validate_meeting_round_trip_with_and_without_a_token(app, api, caller, 
         ("GET", f"/v2/rooms/validate/{ROOM_ID}", b"")] * 2
     lines = audit_lines(app)
     assert [(line.details["route"], line.details["roomId"], line.details["status"],
-             line.details["token"]) for line in lines] == [
+             line.details["tokenOrigin"]) for line in lines] == [
         ("GET /rooms/validate", ROOM_ID, 200, "minted"),
         ("GET /rooms/validate", ROOM_ID, 200, "given")]
 

@@ -316,7 +316,7 @@ def _relay(client: ApiClient, call: videosdk_api.Call, given: str | None,
         token, source, fingerprint = diagnosis.cleaned, "given", diagnosis.fingerprint
     try:
         answer = videosdk_api.send(call, token, via=via, actor=actor, actor_kind="client",
-                                   token_source=source, fingerprint=fingerprint)
+                                   origin=source, fingerprint=fingerprint)
     except videosdk_api.TimedOut as error:
         raise upstream_timeout(str(error)) from error
     except videosdk_api.Unavailable as error:

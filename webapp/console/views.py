@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from webapp.console import bp, snippets, timeline
+from webapp.console import ask_videosdk, bp, snippets, timeline
 from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
 from webapp.models import User, VideoSDKKey
 from webapp.services import issuance, token_history
@@ -173,6 +173,9 @@ def inspect() -> ResponseReturnValue:
     except KeyringError as error:
         return render_template("console/inspect.html", form=form, diagnosis=None,
                                failure=str(error)), 503
+    asking = ask_videosdk.offer(diagnosis, form.room.data or None)
+    if asking is not None and request.form.get("ask") == ask_videosdk.ASK:
+        asking = ask_videosdk.ask(asking, diagnosis)
     now = datetime.now(UTC)
     picture = timeline.build(
         checked_at=diagnosis.checked_at,
@@ -190,6 +193,7 @@ def inspect() -> ResponseReturnValue:
         timeline=picture,
         now=now,
         report=diagnosis.report(),
+        ask_videosdk=asking,
     )
 
 

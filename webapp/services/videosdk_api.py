@@ -183,22 +183,23 @@ def send(
     via: str,
     actor: str | None = None,
     actor_kind: str | None = None,
-    token_source: str,
+    origin: str,
     fingerprint: str | None = None,
 ) -> Answer:
     """Make the call with ``token`` as the Authorization header, audit it, return the answer.
 
     Raises Disabled when VIDEOSDK_API_ENDPOINT is empty, TimedOut past VIDEOSDK_API_TIMEOUT
     seconds, Unavailable when VideoSDK cannot be reached or answers a 5xx or no JSON. 2xx and
-    4xx answers come back as they came. The audit line names the route, the room id and
-    VideoSDK's status (None when there was no answer), never the token.
+    4xx answers come back as they came. The audit line names the route, the room id,
+    VideoSDK's status (None when there was no answer) and where the token came from
+    (``origin``: minted, given, pasted) with its fingerprint, never the token.
     """
     base = endpoint()
     if base is None:
         raise Disabled("VideoSDK's REST API is turned off here: VIDEOSDK_API_ENDPOINT is empty.")
     timeout = float(current_app.config["VIDEOSDK_API_TIMEOUT"])
     details: dict[str, Any] = {"via": via, "route": call.route, "roomId": call.room_id,
-                               "token": token_source}
+                               "tokenOrigin": origin}
     if fingerprint:
         details["fingerprint"] = fingerprint
     try:
