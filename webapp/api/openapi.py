@@ -287,7 +287,7 @@ def document() -> dict[str, Any]:
         {"name": "peerId", "in": "query", "required": False, "schema": _TEXT,
          "description": "Becomes the participantId claim."},
     ]
-    return {
+    return _with_meetings({
         "openapi": "3.1.0",
         "info": {
             "title": "Token Console API",
@@ -388,4 +388,87 @@ def document() -> dict[str, Any]:
             },
         },
         "security": [{"clientKey": []}],
+    })
+
+
+# --- The relay to VideoSDK's REST API: /create-meeting and /validate-meeting (SPEC 5) ---
+# Kept whole in this block: its paths, schemas and the two upstream problem codes.
+
+_UPSTREAM_CODES = ("upstream_unavailable", "upstream_timeout")
+_MEETING_DESCRIPTION = (
+    "Stands in for VideoSDK's example servers: forwards to VideoSDK's REST API at "
+    "VIDEOSDK_API_ENDPOINT with the token given (diagnosed first with use: api; one VideoSDK "
+    "would refuse is a 422 whose detail is the diagnosis's summary, and is not sent) or, when "
+    "none is given, one minted for 60 s with the client's only key (version 2, roles "
+    "[\"crawler\"]) under the usual policy. Only the token and region reach VideoSDK. "
+    "VideoSDK's status and JSON body come back as they came, its 4xx refusals included "
+    "(application/json, such as 401 {\"message\": \"Token is invalid or expired\"}). 404 "
+    "when VIDEOSDK_API_ENDPOINT is empty (turned off)."
+)
+_MEETING_SCHEMAS: dict[str, Any] = {
+    "MeetingRequest": {
+        "type": "object",
+        "description": "As the example servers read it; other fields are ignored, never sent.",
+        "properties": {
+            "token": {**_OPTIONAL_TEXT, "description": "A VideoSDK token for its server API; "
+                      "left out or empty: one is minted."},
+            "region": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{0,32}$",
+                       "description": "VideoSDK's region code, such as sg001 (create only)."},
+        },
+    },
+    "VideoSDKAnswer": {
+        "type": "object",
+        "description": "VideoSDK's JSON body, as it came.",
+        "properties": {"roomId": _TEXT},
+        "additionalProperties": True,
+    },
+}
+
+
+def _meeting_operation(operation_id: str, summary: str, **extra: Any) -> dict[str, Any]:
+    form_or_json = {media: {"schema": {"$ref": "#/components/schemas/MeetingRequest"}}
+                    for media in ("application/json", "application/x-www-form-urlencoded")}
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": _MEETING_DESCRIPTION,
+        "security": [{"clientKey": ["tokens:mint"]}],
+        "tags": ["drop-in"],
+        **extra,
+        "requestBody": {"required": False, "content": form_or_json},
+        "responses": {
+            "200": {"description": "VideoSDK's answer (its roomId included).",
+                    "headers": _RATE_HEADERS,
+                    "content": _json({"$ref": "#/components/schemas/VideoSDKAnswer"})},
+            "4XX": {"description": "VideoSDK's own refusal, passed on with its status and body.",
+                    "content": _json({"$ref": "#/components/schemas/VideoSDKAnswer"})},
+            **_errors("400", "401", "403", "413", "422", "429", "503"),
+            "404": _problem_response("VIDEOSDK_API_ENDPOINT is empty: the relay is off.",
+                                     ("not_found",)),
+            "502": _problem_response("VideoSDK's REST API cannot be reached, failed (5xx), or "
+                                     "answered no JSON.", ("upstream_unavailable",)),
+            "504": _problem_response("VideoSDK's REST API did not answer within "
+                                     "VIDEOSDK_API_TIMEOUT seconds (5).", ("upstream_timeout",)),
+        },
     }
+
+
+def _with_meetings(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with the two relay routes, their schemas and the upstream problem codes."""
+    create = _meeting_operation("createMeetingDropIn",
+                                "Create a room with VideoSDK, as the example servers do")
+    meeting_id = {"name": "meetingId", "in": "path", "required": True,
+                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                  "description": "A VideoSDK room id; anything else is 422 and never sent."}
+    document["paths"].update({
+        "/create-meeting": {"post": create},
+        "/create-meeting/": {"post": {**create, "operationId": "createMeetingDropInSlash"}},
+        "/validate-meeting/{meetingId}": {"post": _meeting_operation(
+            "validateMeetingDropIn", "Validate a room with VideoSDK, as the example servers do",
+            parameters=[meeting_id])},
+    })
+    schemas = document["components"]["schemas"]
+    schemas.update(_MEETING_SCHEMAS)
+    codes = schemas["Problem"]["properties"]["code"]
+    codes["enum"] = sorted({*codes["enum"], *_UPSTREAM_CODES})
+    return document
