@@ -95,3 +95,50 @@ def test_a_new_keys_default_maximum_stays_under_the_ceiling(tmp_path, monkeypatc
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
     assert app.config["MAX_TOKEN_LIFETIME"] == ceiling
     assert app.config["DEFAULT_KEY_MAX_LIFETIME"] == default_key_maximum
+
+
+@pytest.fixture
+def no_videosdk_api_environment(monkeypatch):
+    for name in ("VIDEOSDK_API_ENDPOINT", "VIDEOSDK_API_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_videosdks_rest_api_defaults_to_the_example_servers_endpoint_and_5_s(
+        tmp_path, clean_environment, no_videosdk_api_environment):
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["VIDEOSDK_API_ENDPOINT"] == "https://api.videosdk.live/v2"
+    assert app.config["VIDEOSDK_API_TIMEOUT"] == 5.0
+
+
+@pytest.mark.parametrize(("environment", "endpoint", "timeout"), [
+    ({"VIDEOSDK_API_ENDPOINT": ""}, "", 5.0),  # empty turns the relay off, not "unset"
+    ({"VIDEOSDK_API_ENDPOINT": "  http://127.0.0.1:9/v2 "}, "http://127.0.0.1:9/v2", 5.0),
+    ({"VIDEOSDK_API_TIMEOUT": "2.5"}, "https://api.videosdk.live/v2", 2.5),
+])
+def test_the_environment_sets_or_empties_videosdks_rest_api(
+        tmp_path, monkeypatch, clean_environment, no_videosdk_api_environment, environment,
+        endpoint, timeout):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["VIDEOSDK_API_ENDPOINT"] == endpoint
+    assert app.config["VIDEOSDK_API_TIMEOUT"] == timeout
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("VIDEOSDK_API_ENDPOINT", "api.videosdk.live/v2",
+     "VIDEOSDK_API_ENDPOINT='api.videosdk.live/v2' is not an http(s) URL"),
+    ("VIDEOSDK_API_ENDPOINT", "file:///etc/passwd",
+     "VIDEOSDK_API_ENDPOINT='file:///etc/passwd' is not an http(s) URL"),
+    ("VIDEOSDK_API_TIMEOUT", "0", "VIDEOSDK_API_TIMEOUT='0' is not a number of seconds"),
+    ("VIDEOSDK_API_TIMEOUT", "soon", "VIDEOSDK_API_TIMEOUT='soon' is not a number of seconds"),
+    ("VIDEOSDK_API_TIMEOUT", "nan", "VIDEOSDK_API_TIMEOUT='nan' is not a number of seconds"),
+    ("VIDEOSDK_API_TIMEOUT", "61", "VIDEOSDK_API_TIMEOUT='61' is not a number of seconds"),
+])
+def test_a_wrong_videosdk_api_setting_stops_start_up(tmp_path, monkeypatch, clean_environment,
+                                                     no_videosdk_api_environment, name, value,
+                                                     message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as raised:
+        create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert str(raised.value).startswith(message)

@@ -1,4 +1,4 @@
-"""The JSON API for the team's apps: mint, inspect, introspect, and the /get-token drop-in.
+"""The JSON API for the team's apps: mint, inspect, introspect, and the example servers' drop-in.
 
 Bearer client keys only: a session cookie never authenticates here, so CSRF does not apply.
 """

@@ -22,7 +22,8 @@ clients_cli = AppGroup("clients", help="API clients and their bearer keys.")
 @clients_cli.command("create")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES),
-              help="tokens:mint and/or tokens:inspect; repeat for both.")
+              help="tokens:mint (POST /api/v1/tokens and the drop-in routes /get-token, "
+                   "/create-meeting, /validate-meeting) and/or tokens:inspect; repeat for both.")
 @click.option("--key", "key_labels", multiple=True,
               help="Label of a key the client may use; repeat. None: every active key.")
 @click.option("--max-ttl", "max_ttl", default=None, help="Longest token it may ask for.")
