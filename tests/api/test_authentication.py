@@ -112,4 +112,6 @@ def test_every_api_view_is_marked_with_its_scopes(app):
         "api.introspect_token": ("scopes", frozenset({"tokens:inspect"})),
         "api.openapi": "public",
         "dropin.get_token": ("scopes", frozenset({"tokens:mint"})),
+        "dropin.create_meeting": ("scopes", frozenset({"tokens:mint"})),
+        "dropin.validate_meeting": ("scopes", frozenset({"tokens:mint"})),
     }
