@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.servers import Gunicorn, app_for, run_cli, sqlite_env
+from tests.videosdk_standin import Served, StandIn
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
@@ -83,8 +84,11 @@ def api(base: str, method: str, path: str, key: str, payload: object | None = No
 
 
 def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
+    # The relays to VideoSDK's REST API talk to a stand-in on loopback (tests/videosdk_standin).
+    videosdk = Served(StandIn(secrets={"leak-test-apikey": KEY_SECRET}))
+    videosdk.__enter__()
     env = sqlite_env(tmp_path, "leaks", LOG_LEVEL="DEBUG", VIDEOSDK_API_KEY="leak-test-apikey",
-                     VIDEOSDK_SECRET_KEY=KEY_SECRET)
+                     VIDEOSDK_SECRET_KEY=KEY_SECRET, VIDEOSDK_API_ENDPOINT=videosdk.url)
     setup = run_cli(env, "setup")
     assert setup.returncode == 0, setup.stderr
     admin_password = re.search(r"^Password: (\S+)$", setup.stdout, re.MULTILINE).group(1)
@@ -179,6 +183,29 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
         assert status in (200, 422)
         if status == 200:
             secrets["drop-in token"] = dropped["token"]
+        # The relays to VideoSDK: a minted token, a given one, one refused before sending.
+        created = run_cli(env, "clients", "create", "relay", "--scope", "tokens:mint",
+                          "--key", "default")
+        assert created.returncode == 0, created.stderr
+        relay_key = created.stdout.strip()
+        secrets["relay client key"] = relay_key
+        status, room = api(server.url, "POST", "/create-meeting/", relay_key,
+                           {"region": "sg001"})
+        assert (status, room["roomId"]) == (200, "abcd-efgh-ijkl")
+        status, _ = api(server.url, "POST", "/create-meeting", relay_key,
+                        form={"token": minted["token"]})
+        assert status == 200
+        # Bound to api-room: VideoSDK would answer 4022 for another room, so it is not sent.
+        assert api(server.url, "POST", "/validate-meeting/abcd-efgh-ijkl", relay_key,
+                   {"token": minted["token"]})[0] == 422
+        status, dropped = api(server.url, "GET", "/get-token?roomId=abcd-efgh-ijkl", relay_key)
+        assert status == 200
+        secrets["relay drop-in token"] = dropped["token"]
+        assert api(server.url, "POST", "/create-meeting", relay_key,
+                   {"token": dropped["token"]})[0] == 422  # rtc only: diagnosed, not sent
+        sent = [seen.headers["Authorization"] for seen in videosdk.standin.seen]
+        assert sent[1] == minted["token"] and len(sent) == 2
+        secrets["relay minted token"] = sent[0]
         assert api(server.url, "POST", "/api/v1/tokens", old_key,
                    {"permissions": ["allow_join"]})[0] == 401
         assert api(server.url, "POST", "/api/v1/tokens", "tck_" + "x" * 38,
@@ -189,6 +216,7 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
         # A token put where it never belongs, in a query string, must not be logged either.
         api(server.url, "GET", f"/api/v1/nowhere?token={minted['token']}", client_key)
         logs = server.logs()
+    videosdk.__exit__(None, None, None)
 
     assert "POST /login" in logs  # the access log was really captured
     app = app_for(env)
@@ -198,7 +226,7 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
                                  for r in rows])
         db.engine.dispose()
     actions = {row[1] for row in json.loads(audit_text)}
-    assert {"auth.login", "token.minted", "token.inspected"} <= actions
+    assert {"auth.login", "token.minted", "token.inspected", "videosdk.called"} <= actions
     assert len(rows) >= 15
 
     where = {"gunicorn logs": logs, "audit trail": audit_text}
