@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from werkzeug.serving import make_server
+from flask import Flask
 from werkzeug.wrappers import Request, Response
+
+from tests.browser.conftest import LiveServer
 
 ROOM_ID = "abcd-efgh-ijkl"
 INVALID = {"message": "Token is invalid or expired"}
@@ -105,23 +107,13 @@ def _json(status: int, body: object) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-class Served:
-    """The stand-in served by werkzeug on 127.0.0.1 in a background thread."""
+class Served(LiveServer):
+    """The stand-in served by werkzeug on 127.0.0.1 in a background thread; url ends in /v2."""
 
     def __init__(self, standin: StandIn) -> None:
+        super().__init__(standin)
         self.standin = standin
-        self.server = make_server("127.0.0.1", 0, standin, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v2"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self.url += "/v2"
 
 
 def closed_port_url() -> str:
@@ -132,7 +124,9 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/v2"
 
 
-def serve(secrets: dict[str, str]) -> Iterator[Served]:
-    """Generator for a fixture: the stand-in knowing ``secrets`` (apikey -> secret)."""
+def serve(app: Flask, secrets: dict[str, str]) -> Iterator[Served]:
+    """For a fixture: the stand-in knowing ``secrets`` (apikey -> secret), set as the app's
+    VIDEOSDK_API_ENDPOINT while it runs."""
     with Served(StandIn(secrets=dict(secrets))) as served:
+        app.config["VIDEOSDK_API_ENDPOINT"] = served.url
         yield served

@@ -27,9 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def videosdk(app) -> Iterator[Served]:  # type: ignore[no-untyped-def]
     """The stand-in, knowing the main key's secret, set as the app's VIDEOSDK_API_ENDPOINT."""
-    for served in serve({MAIN_APIKEY: MAIN_SECRET}):
-        app.config["VIDEOSDK_API_ENDPOINT"] = served.url
-        yield served
+    yield from serve(app, {MAIN_APIKEY: MAIN_SECRET})
 
 
 def token_for(secret: str = MAIN_SECRET, apikey: str = MAIN_APIKEY, *, lifetime: int = 600,

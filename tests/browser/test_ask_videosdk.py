@@ -23,9 +23,7 @@ SANDBOX_SECRET = "5a" * 32
 
 @pytest.fixture
 def videosdk(live_app) -> Iterator[Served]:  # type: ignore[no-untyped-def]
-    for served in serve({APIKEY: SECRET}):
-        live_app.config["VIDEOSDK_API_ENDPOINT"] = served.url
-        yield served
+    yield from serve(live_app, {APIKEY: SECRET})
 
 
 @pytest.fixture

@@ -21,9 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def videosdk(app, keys) -> Iterator[Served]:  # type: ignore[no-untyped-def]
     """The stand-in, knowing the default key's secret (not the sandbox's, as VideoSDK)."""
-    for served in serve({KEYS["default"].apikey: KEYS["default"].secret}):
-        app.config["VIDEOSDK_API_ENDPOINT"] = served.url
-        yield served
+    yield from serve(app, {KEYS["default"].apikey: KEYS["default"].secret})
 
 
 def token_for(key: str = "default", secret: str | None = None, lifetime: int = 3600,

@@ -34,9 +34,7 @@ SECRET = "d" * 64
 
 @pytest.fixture
 def videosdk(app) -> Iterator[Served]:  # type: ignore[no-untyped-def]
-    for served in serve({APIKEY: SECRET}):
-        app.config["VIDEOSDK_API_ENDPOINT"] = served.url
-        yield served
+    yield from serve(app, {APIKEY: SECRET})
 
 
 @pytest.fixture
