@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from webapp.extensions import db
 from webapp.models import ROLES, LoginFailure, User, utcnow
@@ -146,25 +146,49 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def count_admins(*, lock: bool = False) -> int:
-    """How many active admins there are; with ``lock``, holding their rows until commit.
+def count_admins() -> int:
+    """How many active admins there are."""
+    return db.session.execute(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True))).scalar_one()
 
-    The lock makes two admins demoting each other at once take turns on PostgreSQL, so
-    the second sees the first's change and one active admin always remains.
+
+# The key of PostgreSQL's transaction-level advisory lock that admin changes take in turn.
+ADMIN_CHANGES_LOCK = 0x7C_AD_31_17
+
+
+def _take_admin_changes_lock() -> None:
+    """Make this transaction the only one changing admins until it ends (commit or rollback).
+
+    PostgreSQL: a transaction-level advisory lock, which every demotion and disabling takes
+    first. SQLite: its single write lock (RESERVED), taken by a write that changes nothing.
+    In WAL mode a transaction that read before it writes may find its snapshot stale
+    ("database is locked" at once, busy timeout or not); one whose first statement writes
+    waits for the lock under the busy timeout and then reads the newest data. Python's
+    sqlite3 begins a transaction only at the first write, so this write is that first
+    statement (or the transaction already holds the lock from an earlier write).
     """
-    active_admins = (User.role == "admin", User.active.is_(True))
-    if lock:
-        return len(db.session.execute(
-            select(User.id).where(*active_admins).with_for_update()).all())
-    return db.session.execute(
-        select(func.count()).select_from(User).where(*active_admins)).scalar_one()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(ADMIN_CHANGES_LOCK)))
+    else:
+        db.session.execute(update(User).where(User.role == "admin").values(role=User.role),
+                           execution_options={"synchronize_session": False})
+
 
 LAST_ADMIN = "{email} is the last active admin: make someone else admin first."
 
 
 def is_last_admin(user: User) -> bool:
-    """Whether ``user`` is the only active admin, whom nobody may demote or disable."""
-    return user.role == "admin" and user.active and count_admins(lock=True) <= 1
+    """Whether ``user`` is the only active admin, whom nobody may demote or disable.
+
+    Holds under concurrency (SPEC 6): the answer is read under the lock of
+    ``_take_admin_changes_lock``, with ``user`` reloaded, so two requests (pages, CLI,
+    several workers or machines) demoting or disabling the last two admins take turns and
+    the second sees the first's change. The lock lasts until the caller commits or rolls
+    back.
+    """
+    _take_admin_changes_lock()
+    db.session.refresh(user)
+    return user.role == "admin" and user.active and count_admins() <= 1
 
 
 def change_role(user: User, role: str) -> None:
