@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD, csrf_token_from
 from tests.support import login
 from webapp.extensions import db
 from webapp.models import AuditEvent, LoginFailure, UserSession, utcnow
-from webapp.services.accounts import find_user
+from webapp.services.accounts import find_user, typed_text_digest
 
 GENERIC = "Wrong email or password."
 
@@ -63,7 +63,10 @@ def test_failures_say_the_same_generic_words(app, client, make_user, email, pass
     assert session_count(app) == 0
     with app.app_context():
         event = db.session.execute(select(AuditEvent)).scalar_one()
-        assert (event.action, event.outcome, event.target) == ("auth.login", "failure", email)
+        # An account's email is named; any other text only by its keyed hash (SPEC 4).
+        named = email if email == "developer@example.com" else \
+            "unknown-email:" + typed_text_digest(email)[:16]
+        assert (event.action, event.outcome, event.target) == ("auth.login", "failure", named)
         assert password not in str(event.details)
 
 
@@ -368,9 +371,10 @@ def test_an_email_that_lower_casing_lengthens_is_refused_like_any_other(app, cli
     with app.app_context():
         event = db.session.execute(select(AuditEvent)).scalar_one()
         failure = db.session.execute(select(LoginFailure)).scalar_one()
+        digest = typed_text_digest(typed)
     assert (event.action, event.outcome) == ("auth.login", "failure")
-    assert event.target == event.actor == typed.lower()[:254]
-    assert failure.email == typed.lower()[:254]
+    assert event.target == event.actor == "unknown-email:" + digest[:16]
+    assert failure.email == digest
 
 
 def test_a_control_character_in_the_email_is_a_form_error(app, client):
@@ -379,3 +383,153 @@ def test_a_control_character_in_the_email_is_a_form_error(app, client):
     assert "Enter an email address, such as name@example.com." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(select(LoginFailure)).first() is None
+
+
+class TestDeviceCookies:
+    """OWASP's device cookies (SPEC 4): a stranger cannot lock a person out of their own
+    browser; that browser has its own counter."""
+
+    WRONG = "not the password!!"
+
+    def known_browser(self, app, person):  # type: ignore[no-untyped-def]
+        """A browser that signed in as ``person`` and out again: it holds the device cookie."""
+        browser = app.test_client()
+        assert login(browser, person.email, PASSWORD).status_code == 302
+        cookie = browser.get_cookie("tc_device", path="/login")
+        assert cookie is not None and cookie.http_only and cookie.max_age == 30 * 86400
+        browser.post("/logout")
+        return browser
+
+    def test_a_strangers_failures_do_not_stop_the_persons_known_browser(self, app, make_user):
+        person = make_user()
+        browser = self.known_browser(app, person)
+        stranger = app.test_client()
+        assert [login(stranger, person.email, self.WRONG).status_code
+                for _ in range(5)] == [401] * 5
+        assert login(stranger, person.email, PASSWORD).status_code == 429
+        assert login(browser, person.email, PASSWORD).status_code == 302
+        # Still locked for everyone else: the person's success cleared only their own counter.
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 429
+        with app.app_context():
+            known = db.session.execute(select(AuditEvent).where(
+                AuditEvent.outcome == "success")).scalars().all()[-1]
+        assert known.details == {"knownDevice": True}
+
+    def test_five_failures_from_the_known_browser_lock_that_browser(self, app, make_user):
+        person = make_user()
+        browser = self.known_browser(app, person)
+        assert [login(browser, person.email, self.WRONG).status_code
+                for _ in range(5)] == [401] * 5
+        locked = login(browser, person.email, PASSWORD)
+        assert locked.status_code == 429
+        assert 890 <= int(locked.headers["Retry-After"]) <= 901
+        # Counted apart: a browser without the cookie is not locked by them.
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+
+    def _locked_for_strangers(self, app, person) -> None:  # type: ignore[no-untyped-def]
+        stranger = app.test_client()
+        for _ in range(5):
+            login(stranger, person.email, self.WRONG)
+
+    def test_an_expired_device_cookie_counts_as_none(self, app, make_user, monkeypatch):
+        from webapp.services import devices
+
+        person = make_user()
+        past = utcnow() - timedelta(days=30, seconds=5)
+        monkeypatch.setattr(devices, "utcnow", lambda: past)
+        browser = self.known_browser(app, person)
+        monkeypatch.undo()
+        self._locked_for_strangers(app, person)
+        assert login(browser, person.email, PASSWORD).status_code == 429
+
+    def test_a_device_cookie_just_inside_30_days_still_counts(self, app, make_user,
+                                                               monkeypatch):
+        from webapp.services import devices
+
+        person = make_user()
+        past = utcnow() - timedelta(days=29, hours=23)
+        monkeypatch.setattr(devices, "utcnow", lambda: past)
+        browser = self.known_browser(app, person)
+        monkeypatch.undo()
+        self._locked_for_strangers(app, person)
+        assert login(browser, person.email, PASSWORD).status_code == 302
+
+    def test_a_forged_device_cookie_counts_as_none(self, app, make_user):
+        from itsdangerous import URLSafeSerializer
+
+        person = make_user()
+        self._locked_for_strangers(app, person)
+        forged = URLSafeSerializer("not the app's key", salt="token-console device cookie")
+        browser = app.test_client()
+        browser.set_cookie("tc_device", forged.dumps(
+            {"user": person.id, "device": "x" * 22, "issued": int(utcnow().timestamp())}),
+            path="/login")
+        assert login(browser, person.email, PASSWORD).status_code == 429
+        browser.set_cookie("tc_device", "garbage.that.is.no.cookie", path="/login")
+        assert login(browser, person.email, PASSWORD).status_code == 429
+
+    def test_another_persons_device_cookie_counts_as_none(self, app, make_user):
+        person = make_user("victim@example.com")
+        other = make_user("other@example.com")
+        browser = self.known_browser(app, other)
+        self._locked_for_strangers(app, person)
+        assert login(browser, person.email, PASSWORD).status_code == 429
+
+    def test_users_unlock_clears_every_counter_of_the_email(self, app, make_user):
+        person = make_user()
+        browser = self.known_browser(app, person)
+        for _ in range(5):
+            login(browser, person.email, self.WRONG)
+        self._locked_for_strangers(app, person)
+        done = app.test_cli_runner().invoke(args=["users", "unlock", person.email])
+        assert done.exit_code == 0, done.output
+        assert "10 failed sign-ins forgotten" in done.output
+        assert login(browser, person.email, PASSWORD).status_code == 302
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+
+
+class TestTypedTextIsNeverStoredInClear:
+    """A text typed into the email box that is no account's email (perhaps a password)."""
+
+    @pytest.mark.parametrize("typed", ["S3cr3t-P@ssw0rd.example", "Hunter2@Hunter2.Org"])
+    def test_audit_trail_csv_and_counter_hold_only_its_keyed_hash(self, app, client,
+                                                                 admin_client, typed):
+        for _ in range(6):
+            login(client, typed, "whatever it is")
+        csv_text = admin_client.get("/admin/audit.csv").get_data(as_text=True)
+        with app.app_context():
+            events = db.session.execute(select(AuditEvent)).scalars().all()
+            failures = db.session.execute(select(LoginFailure)).scalars().all()
+            digest = typed_text_digest(typed)
+        stored = " ".join(f"{e.actor} {e.target} {e.details}" for e in events) + \
+            " ".join(f.email for f in failures) + csv_text
+        assert typed.lower() not in stored.lower()
+        assert {f.email for f in failures} == {digest}
+        assert len(failures) == 5
+        assert "unknown-email:" + digest[:16] in csv_text
+
+    def test_the_hash_is_keyed_by_the_secret_key(self, app, tmp_path):
+        import hashlib
+
+        with app.app_context():
+            digest = typed_text_digest("Some@Text.Typed")
+            app.config["SECRET_KEY"] = "another key entirely, for this test"
+            other = typed_text_digest("Some@Text.Typed")
+        assert digest != other
+        assert digest != hashlib.sha256(b"some@text.typed").hexdigest()
+
+
+def test_changing_ones_password_ends_ones_other_sessions_only(app, make_user):
+    person = make_user()
+    here, elsewhere = app.test_client(), app.test_client()
+    for browser in (here, elsewhere):
+        assert login(browser, person.email, PASSWORD).status_code == 302
+    assert session_count(app, person.id) == 2
+    response = here.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "a brand new passphrase",
+        "confirm": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert session_count(app, person.id) == 1
+    assert here.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    assert elsewhere.get("/").headers["Location"].startswith("/login")

@@ -7,10 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import drop_everything
+from tests.conftest import PASSWORD, drop_everything
 from tests.support import login
 from webapp.extensions import db
 from webapp.models import AuditEvent, User, UserSession, VideoSDKKey
+from webapp.services.accounts import find_user
 
 
 @pytest.fixture
@@ -147,3 +148,118 @@ def test_setup_under_a_ceiling_below_a_day_stores_the_first_key_at_that_ceiling(
     with low.app_context():
         assert db.session.execute(select(VideoSDKKey.max_lifetime)).scalar_one() == 12 * 3600
         db.engine.dispose()
+
+
+def _trail(app, action: str) -> list[tuple[str, str, str | None, str, dict]]:  # type: ignore[type-arg]
+    with app.app_context():
+        return [(e.actor, e.actor_kind, e.target, e.outcome, e.details) for e in
+                db.session.execute(select(AuditEvent).where(AuditEvent.action == action)
+                                   .order_by(AuditEvent.id)).scalars()]
+
+
+class TestRecovery:
+    """`users set-role`, `enable`, `reset-password`, `unlock` (SPEC 6): the admin pages'
+    actions through the same services, audited with the actor `cli`."""
+
+    def test_set_role_promotes_and_is_audited(self, app, runner, make_user):
+        make_user("dev@example.com")
+        result = runner.invoke(args=["users", "set-role", "DEV@example.com ", "admin"])
+        assert result.exit_code == 0, result.output
+        assert result.output == "dev@example.com is now admin.\n"
+        with app.app_context():
+            assert find_user("dev@example.com").role == "admin"
+        assert _trail(app, "user.role_changed") == [
+            ("cli", "cli", "dev@example.com", "success", {"from": "developer", "to": "admin"})]
+
+    def test_set_role_keeps_the_last_admin(self, app, runner, make_user):
+        make_user("admin@example.com", role="admin")
+        result = runner.invoke(args=["users", "set-role", "admin@example.com", "support"])
+        assert result.exit_code == 1
+        assert "admin@example.com is the last active admin" in result.output
+        with app.app_context():
+            assert find_user("admin@example.com").role == "admin"
+        assert _trail(app, "user.role_changed") == []
+
+    @pytest.mark.parametrize("args", [["set-role", "ghost@example.com", "admin"],
+                                      ["enable", "ghost@example.com"],
+                                      ["reset-password", "ghost@example.com", "--generate"]])
+    def test_an_unknown_email_is_a_clear_error(self, runner, args):
+        result = runner.invoke(args=["users", *args])
+        assert result.exit_code == 1
+        assert "No account for ghost@example.com." in result.output
+
+    def test_set_role_refuses_an_unknown_role(self, runner, make_user):
+        make_user("dev@example.com")
+        result = runner.invoke(args=["users", "set-role", "dev@example.com", "root"])
+        assert result.exit_code == 2
+        assert "'root' is not one of" in result.output
+
+    def test_enable_lets_a_disabled_person_sign_in(self, app, runner, make_user):
+        person = make_user("admin@example.com", role="admin", active=False)
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 401
+        result = runner.invoke(args=["users", "enable", person.email])
+        assert result.exit_code == 0, result.output
+        assert result.output == "Enabled admin@example.com.\n"
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+        assert _trail(app, "user.enabled") == [("cli", "cli", person.email, "success", {})]
+
+    def test_reset_password_from_stdin_ends_sessions(self, app, runner, make_user):
+        person = make_user("dev@example.com")
+        browser = app.test_client()
+        login(browser, person.email, PASSWORD)
+        result = runner.invoke(args=["users", "reset-password", person.email,
+                                     "--password-stdin"], input="a fresh passphrase!\n")
+        assert result.exit_code == 0, result.output
+        assert "a fresh passphrase" not in result.output
+        assert browser.get("/").status_code == 302
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 401
+        assert login(app.test_client(), person.email, "a fresh passphrase!").status_code == 302
+        assert _trail(app, "user.password_reset") == [
+            ("cli", "cli", person.email, "success", {"passwordGenerated": False})]
+
+    def test_reset_password_prompts_twice_without_echo(self, app, runner, make_user):
+        person = make_user("dev@example.com")
+        result = runner.invoke(args=["users", "reset-password", person.email],
+                               input="prompted passphrase\nprompted passphrase\n")
+        assert result.exit_code == 0, result.output
+        assert "prompted passphrase" not in result.output
+        assert login(app.test_client(), person.email, "prompted passphrase").status_code == 302
+
+    def test_reset_password_can_generate_one_and_print_it_once(self, app, runner, make_user):
+        person = make_user("dev@example.com")
+        result = runner.invoke(args=["users", "reset-password", person.email, "--generate"])
+        assert result.exit_code == 0, result.output
+        printed = [line for line in result.stdout.splitlines() if line.startswith("Password: ")]
+        assert len(printed) == 1
+        password = printed[0].removeprefix("Password: ")
+        assert len(password) >= 20
+        assert login(app.test_client(), person.email, password).status_code == 302
+        assert password not in str(_trail(app, "user.password_reset"))
+
+    @pytest.mark.parametrize("typed", ["short\n", "\n", "            \n"])
+    def test_reset_password_refuses_a_bad_password(self, app, runner, make_user, typed):
+        person = make_user("dev@example.com")
+        result = runner.invoke(args=["users", "reset-password", person.email,
+                                     "--password-stdin"], input=typed)
+        assert result.exit_code == 1
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+        assert _trail(app, "user.password_reset") == []
+
+    def test_unlock_clears_a_lockout_and_is_audited(self, app, runner, make_user):
+        person = make_user("dev@example.com")
+        stranger = app.test_client()
+        for _ in range(5):
+            login(stranger, person.email, "not the password!!")
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 429
+        result = runner.invoke(args=["users", "unlock", person.email])
+        assert result.exit_code == 0, result.output
+        assert result.output == "Unlocked dev@example.com: 5 failed sign-ins forgotten.\n"
+        assert login(app.test_client(), person.email, PASSWORD).status_code == 302
+        assert _trail(app, "user.unlocked") == [
+            ("cli", "cli", person.email, "success", {"failuresForgotten": 5})]
+
+    def test_unlock_of_a_text_that_is_no_account_records_only_its_hash(self, app, runner):
+        result = runner.invoke(args=["users", "unlock", "Not@An.Account"])
+        assert result.exit_code == 0
+        [(actor, _, target, _, _)] = _trail(app, "user.unlocked")
+        assert target.startswith("unknown-email:") and "account" not in target.lower()

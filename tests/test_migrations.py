@@ -81,3 +81,40 @@ def test_0003_keeps_one_issued_token_row_per_issuer_and_its_downgrade_one_per_to
     uniques = inspect(engine).get_unique_constraints("issued_tokens")
     assert [u["column_names"] for u in uniques] == [["fingerprint"]]
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_0004_forgets_typed_texts_held_in_clear(app):
+    """Sign-in failures written before 0004 held what was typed into the email box, perhaps a
+    password: the counter's rows go, the trail keeps only their keyed hash."""
+    from webapp.services.accounts import typed_text_digest
+
+    with app.app_context():
+        drop_everything()
+        engine = db.engine
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0003"]).exit_code == 0
+    line = ("INSERT INTO audit_events (at, actor, actor_kind, action, target, outcome, details) "
+            "VALUES ('2026-01-01 00:00:00', '{who}', '{kind}', 'auth.login', '{who}', "
+            "'{outcome}', '{{}}')")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users (email, password_hash, role, active, created_at, "
+            "password_changed_at) VALUES ('dev@example.com', 'x', 'developer', true, "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        connection.exec_driver_sql("INSERT INTO login_failures (email, at) VALUES "
+                                   "('hunter2@hunter2.org', '2026-01-01 00:00:00')")
+        for who, kind, outcome in (("hunter2@hunter2.org", "anonymous", "failure"),
+                                   ("dev@example.com", "anonymous", "failure"),
+                                   ("dev@example.com", "person", "success")):
+            connection.exec_driver_sql(line.format(who=who, kind=kind, outcome=outcome))
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        hashed = "unknown-email:" + typed_text_digest("hunter2@hunter2.org")[:16]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM login_failures").scalar() == 0
+        assert connection.exec_driver_sql(
+            "SELECT actor, target FROM audit_events ORDER BY id").all() == [
+            (hashed, hashed), ("dev@example.com", "dev@example.com"),
+            ("dev@example.com", "dev@example.com")]
+    assert runner.invoke(args=["db", "downgrade", "0003"]).exit_code == 0

@@ -24,10 +24,14 @@ from webapp.services.accounts import (
     authenticate,
     begin_attempt,
     clear_failures,
+    find_user,
     normalize_email,
+    recorded_email,
     set_password,
 )
 from webapp.services.authorization import public, signed_in
+from webapp.services.devices import COOKIE_NAME as DEVICE_COOKIE
+from webapp.services.devices import recognised_device, remember_device
 from webapp.services.passwords import verify_password
 
 GENERIC_FAILURE = "Wrong email or password."
@@ -56,10 +60,15 @@ def login() -> ResponseReturnValue:
         status = 400 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
     email = normalize_email(form.email.data or "")
-    lockout = begin_attempt(email)
+    # What the trail names: the account's email, or a keyed hash of a text that is none
+    # (it may be a password typed into the wrong box; SPEC 4).
+    account = find_user(email)
+    who = recorded_email(email, account)
+    device = recognised_device(request.cookies.get(DEVICE_COOKIE), account)
+    lockout = begin_attempt(email, device)
     if lockout is not None:
-        audit.record("auth.login", outcome="locked_out", target=email, actor=email,
-                     actor_kind="anonymous")
+        audit.record("auth.login", outcome="locked_out", target=who, actor=who,
+                     actor_kind="anonymous", details=_device_detail(device))
         minutes = max(1, -(-lockout.retry_after // 60))
         response = make_response(
             render_template("auth/login.html", form=form,
@@ -69,10 +78,10 @@ def login() -> ResponseReturnValue:
     user = authenticate(email, form.password.data or "")
     if user is None:
         # begin_attempt has counted it already.
-        audit.record("auth.login", outcome="failure", target=email, actor=email,
-                     actor_kind="anonymous")
+        audit.record("auth.login", outcome="failure", target=who, actor=who,
+                     actor_kind="anonymous", details=_device_detail(device))
         return render_template("auth/login.html", form=form, error=GENERIC_FAILURE), 401
-    clear_failures(email)
+    clear_failures(email, device)
     # A fresh session for a fresh sign-in: nothing from before survives (fixation).
     session.clear()
     sessions.open_session(user)
@@ -81,8 +90,17 @@ def login() -> ResponseReturnValue:
     # client hash serve features this console does not use (its own record checks the client).
     session.pop("_fresh", None)
     session.pop("_id", None)
-    audit.record("auth.login", target=email, actor=email, actor_kind="person")
-    return redirect(safe_next(form.next.data) or home_for(user.role))
+    audit.record("auth.login", target=user.email, actor=user.email, actor_kind="person",
+                 details=_device_detail(device))
+    response = redirect(safe_next(form.next.data) or home_for(user.role))
+    remember_device(response, user)
+    return response
+
+
+def _device_detail(device: str | None) -> dict[str, object]:
+    """What the trail notes of a sign-in's browser: whether it held this person's device
+    cookie (its attempts are counted apart), never the cookie."""
+    return {"knownDevice": True} if device else {}
 
 
 @bp.route("/logout", methods=["POST"])
@@ -107,9 +125,10 @@ def change_password() -> ResponseReturnValue:
             form.current_password.errors.append("This is not your current password.")
         else:
             set_password(current_user, form.new_password.data or "")
+            sessions.close_other_sessions(current_user)
             db.session.commit()
             audit.record("auth.password_changed", target=current_user.email)
-            flash("Your password has been changed.", "success")
+            flash("Your password has been changed; your other sessions have ended.", "success")
             return redirect(url_for("auth.change_password"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status

@@ -6,12 +6,14 @@ One active admin always remains (SPEC 4, 6): the pages and the CLI both go throu
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import ROLES, LoginFailure, User, utcnow
@@ -69,33 +71,64 @@ def set_password(user: User, password: str) -> None:
 
 @dataclass(frozen=True)
 class Lockout:
-    """An email is locked out for ``retry_after`` more seconds."""
+    """An email (or one browser's attempts at it) is locked out for ``retry_after`` more
+    seconds."""
 
     retry_after: int
 
 
-def _failure_key(email: str) -> str:
-    """The email as the failure counter stores it (the column holds 254 characters)."""
-    return normalize_email(email)[:254]
+def typed_text_digest(text: str) -> str:
+    """A keyed hash (HMAC-SHA256, hex) of what was typed into the email box, normalised.
+
+    What someone types there may be their password, typed into the wrong box: the failure
+    counter and the audit trail keep this instead of any text that is not a stored
+    account's email (SPEC 4). The key is derived from SECRET_KEY, so the digest cannot be
+    reversed by hashing a dictionary without it.
+    """
+    key = hmac.new(str(current_app.config["SECRET_KEY"]).encode("utf-8"),
+                   b"token-console typed email", hashlib.sha256).digest()
+    return hmac.new(key, normalize_email(text).encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
 
 
-def _recent_failures(email: str, now: datetime, count: int) -> list[datetime]:
-    """When the last ``count`` failed sign-ins of this email within the window were, newest
-    first."""
+def recorded_email(text: str, account: User | None) -> str:
+    """What the audit trail records of a text typed into the email box: the email of
+    ``account`` (``find_user(text)``) when there is one, else ``unknown-email:`` and the start
+    of the text's keyed hash."""
+    if account is not None:
+        return account.email
+    return f"unknown-email:{typed_text_digest(text)[:16]}"
+
+
+def _failure_key(email: str, device: str | None = None) -> str:
+    """The counter under which failed sign-ins for this email are kept.
+
+    The email's keyed hash for every browser but one it recognises (device cookies, SPEC 4,
+    OWASP); such a browser counts apart under the hash, a slash and its device id. Never the
+    typed text itself.
+    """
+    digest = typed_text_digest(email)
+    return f"{digest}/{device}" if device else digest
+
+
+def _recent_failures(key: str, now: datetime, count: int) -> list[datetime]:
+    """When the last ``count`` failed sign-ins under this counter within the window were,
+    newest first."""
     window = timedelta(seconds=current_app.config["LOGIN_LOCKOUT_WINDOW"])
     return list(db.session.execute(
         select(LoginFailure.at)
-        .where(LoginFailure.email == email, LoginFailure.at > now - window)
+        .where(LoginFailure.email == key, LoginFailure.at > now - window)
         .order_by(LoginFailure.at.desc())
         .limit(count)
     ).scalars())
 
 
-def lockout_for(email: str) -> Lockout | None:
-    """The lockout in force for this email, counted in the database across workers."""
+def lockout_for(email: str, device: str | None = None) -> Lockout | None:
+    """The lockout in force for this email (for the browser recognised as ``device``, its own
+    lockout only), counted in the database across workers (SPEC 4)."""
     limit = current_app.config["LOGIN_LOCKOUT_ATTEMPTS"]
     now = utcnow()
-    recent = _recent_failures(_failure_key(email), now, limit)
+    recent = _recent_failures(_failure_key(email, device), now, limit)
     if len(recent) < limit:
         return None
     # The lock lifts when the oldest of the last `limit` failures leaves the window.
@@ -104,8 +137,12 @@ def lockout_for(email: str) -> Lockout | None:
     return Lockout(retry_after=max(1, int((lifts_at - now).total_seconds()) + 1))
 
 
-def begin_attempt(email: str) -> Lockout | None:
+def begin_attempt(email: str, device: str | None = None) -> Lockout | None:
     """Count a sign-in attempt as failed before its password is checked; the lockout, if any.
+
+    ``device`` is the id of a device cookie the browser holds for this email
+    (``services.devices``): its attempts are counted apart, 5 in 15 minutes for that device,
+    and failures made elsewhere do not refuse it (SPEC 4, OWASP's device cookies).
 
     Checking the count first and writing the failure after the (slow) password check let
     attempts racing in together all pass the check. Now each attempt is written and
@@ -114,11 +151,11 @@ def begin_attempt(email: str) -> Lockout | None:
     hammering a locked email never extends its lock. A right password then clears them all
     (clear_failures); a wrong one leaves its attempt counted.
     """
-    lockout = lockout_for(email)
+    lockout = lockout_for(email, device)
     if lockout is not None:
         return lockout
     limit = current_app.config["LOGIN_LOCKOUT_ATTEMPTS"]
-    key, at = _failure_key(email), utcnow()
+    key, at = _failure_key(email, device), utcnow()
     attempt = LoginFailure(email=key, at=at)
     db.session.add(attempt)
     db.session.commit()
@@ -126,12 +163,23 @@ def begin_attempt(email: str) -> Lockout | None:
         return None
     db.session.delete(attempt)
     db.session.commit()
-    return lockout_for(email) or Lockout(retry_after=1)
+    return lockout_for(email, device) or Lockout(retry_after=1)
 
 
-def clear_failures(email: str) -> None:
-    """Forget the failed sign-ins of this email after a successful one."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == _failure_key(email)))
+def clear_failures(email: str, device: str | None = None) -> None:
+    """Forget the failed sign-ins counted where a successful one was: the email's own
+    counter, or only that device's (a stranger's failures still count against strangers)."""
+    db.session.execute(delete(LoginFailure).where(
+        LoginFailure.email == _failure_key(email, device)))
+
+
+def unlock(email: str) -> int:
+    """Clear every lockout of this email, for every browser (`users unlock`, SPEC 6); how many
+    failed sign-ins were forgotten. The caller commits."""
+    key = _failure_key(email)
+    result = db.session.execute(delete(LoginFailure).where(or_(
+        LoginFailure.email == key, LoginFailure.email.startswith(key + "/"))))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -41,6 +41,7 @@ ACTIONS = (
     "user.enabled",
     "user.password_reset",
     "user.role_changed",
+    "user.unlocked",
     "videosdk.called",
 )
 OUTCOMES = ("success", "refused", "failure", "locked_out")

@@ -57,6 +57,14 @@ def close_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
+def close_other_sessions(user: User) -> None:
+    """Delete every session record of ``user`` but the current one (after they changed their
+    own password, SPEC 4)."""
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        UserSession.id_hash != _digest(user.session_id or "")))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The person behind a session id, if that session is still good."""
