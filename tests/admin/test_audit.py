@@ -171,7 +171,7 @@ def test_csv_export_has_every_column_and_the_same_filters(admin_client, trail, a
     assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-')
     assert response.headers["Cache-Control"] == "no-store"
     assert response.get_data(as_text=True).startswith(
-        "at,actor,actor_kind,action,target,outcome,address,details\r\n")
+        '"at","actor","actor_kind","action","target","outcome","address","details"\r\n')
     assert read_csv(response) == [
         {"at": "2021-03-05T12:00:00Z", "actor": "bob@example.com", "actor_kind": "person",
          "action": "key.created", "target": "stage", "outcome": "success",
@@ -197,6 +197,38 @@ def test_csv_cells_cannot_run_as_formulas(admin_client, add_events):
                                                           ("'=HYPERLINK(\"http://evil\")", "'+1+1")]
     assert rows[0]["address"] == "'\tx"
     assert rows[1]["details"] == '{"x":"-2"}'
+
+
+def test_every_csv_field_is_quoted(admin_client, add_events):
+    add_events({"at": at(1), "actor": "plain", "action": "auth.login", "outcome": "failure"})
+    lines = admin_client.get("/admin/audit.csv?outcome=failure").get_data(as_text=True)
+    header, row = lines.split("\r\n")[:2]
+    assert header == '"at","actor","actor_kind","action","target","outcome","address","details"'
+    assert row == '"2021-03-01T12:00:00Z","plain","person","auth.login","","failure",' \
+        '"10.0.0.1","{}"'
+
+
+@pytest.mark.parametrize(("typed", "safe"), [
+    (";=HYPERLINK(\"http://evil\");@x.co", ";'=HYPERLINK(\"http://evil\");'@x.co"),
+    ("a,=1+1", "a,'=1+1"),
+    ("a|+1", "a|'+1"),
+    ("a\t-1", "a\t'-1"),
+    ("a; =cmd|' /C calc'!A0", "a;' =cmd|' /C calc'!A0"),
+    ("a\n@SUM(1)", "a\n'@SUM(1)"),
+    ("\r=1", "'\r'=1"),
+    ("a-b=c@d.example", "a-b=c@d.example"),
+])
+def test_no_cell_starts_a_formula_whatever_separator_splits_it(admin_client, add_events, typed,
+                                                                safe):
+    """Excel in many locales splits on `;`, some on `|` or tabs: no split may start a cell
+    with a formula (OWASP CSV Injection)."""
+    add_events({"at": at(1), "actor": typed, "action": "auth.login", "target": typed,
+                "outcome": "failure"})
+    [row] = read_csv(admin_client.get("/admin/audit.csv?outcome=failure"))
+    assert row["actor"] == row["target"] == safe
+    for separator in ",;|\t\r\n":
+        for cell in safe.split(separator):
+            assert not cell.lstrip(" ").startswith(tuple("=+-@")), (separator, cell)
 
 
 def test_the_page_links_to_the_csv_with_its_filters(admin_client, trail):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,11 +11,10 @@ from sqlalchemy import Select, select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent
+from webapp.services.spreadsheets import csv_line
 from webapp.web.pagination import day_after, day_start
 
 CSV_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -60,28 +57,16 @@ def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def _row(event: AuditEvent) -> list[str]:
+def _row(event: AuditEvent) -> tuple[object, ...]:
     at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     details = json.dumps(event.details or {}, sort_keys=True, separators=(",", ":"))
-    values = (at, event.actor, event.actor_kind, event.action, event.target, event.outcome,
-              event.address, details)
-    return [safe_cell(value) for value in values]
+    return (at, event.actor, event.actor_kind, event.action, event.target, event.outcome,
+            event.address, details)
 
 
 def csv_lines(chosen: AuditFilter, batch: int = 500) -> Iterator[str]:
-    """The matching events as CSV text, header first, produced in batches."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+    """The matching events as CSV text, header first, produced in batches; every cell safe to
+    open in a spreadsheet (``services.spreadsheets``)."""
+    yield csv_line(CSV_COLUMNS)
     for event in db.session.scalars(events_query(chosen).execution_options(yield_per=batch)):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(_row(event))
-        yield buffer.getvalue()
+        yield csv_line(_row(event))
