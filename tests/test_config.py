@@ -142,3 +142,61 @@ def test_a_wrong_videosdk_api_setting_stops_start_up(tmp_path, monkeypatch, clea
     with pytest.raises(ConfigurationError) as raised:
         create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
     assert str(raised.value).startswith(message)
+
+
+class TestFilesAreTheAppsAlone:
+    """SPEC 7: the database, its -wal and -shm, the generated secrets: 0600; the instance
+    folder 0700, whatever the umask."""
+
+    @staticmethod
+    def mode(path) -> int:  # type: ignore[no-untyped-def]
+        return path.stat().st_mode & 0o777
+
+    def test_a_fresh_instance_on_sqlite(self, tmp_path):
+        import os
+
+        from webapp import create_app
+
+        previous = os.umask(0o022)
+        try:
+            instance = tmp_path / "instance"
+            app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True,
+                              "DATABASE_URL": f"sqlite:///{instance / 'token-console.db'}"})
+            result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+            assert result.exit_code == 0, result.output
+            with app.app_context():
+                from webapp.services import audit
+
+                audit.record("user.created", target="x@example.com")
+                # The -wal and -shm exist while a connection is open.
+                files = sorted(p.name for p in instance.iterdir())
+                assert {"token-console.db", "token-console.db-wal",
+                        "token-console.db-shm", "secrets.json"} <= set(files)
+                assert {name: self.mode(instance / name) for name in files} == dict.fromkeys(
+                    files, 0o600)
+            assert self.mode(instance) == 0o700
+        finally:
+            os.umask(previous)
+
+    def test_files_left_readable_by_an_older_version_are_tightened(self, tmp_path):
+        import os
+        import sqlite3
+
+        from webapp import create_app
+        from webapp.extensions import db
+
+        instance = tmp_path / "instance"
+        instance.mkdir(mode=0o755)
+        os.chmod(instance, 0o755)  # noqa: S103 - as an older version left it
+        database = instance / "token-console.db"
+        sqlite3.connect(database).close()
+        os.chmod(database, 0o644)
+        app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True,
+                          "DATABASE_URL": f"sqlite:///{database}"})
+        assert self.mode(instance) == 0o700
+        assert self.mode(instance / "secrets.json") == 0o600
+        with app.app_context():
+            db.session.execute(db.text("SELECT 1"))
+            assert self.mode(database) == 0o600
+            db.session.remove()
+            db.engine.dispose()

@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _configure(app: Flask, test_config: dict[str, Any]) -> None:
+    settings.private_instance_folder(app.instance_path)
     app.config.from_mapping(settings.defaults(app.instance_path))
     app.config.from_pyfile("settings.py", silent=True)
     app.config.update(settings.read_instance_secrets(app.instance_path))
@@ -104,6 +105,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
+    # Before WAL mode opens its -wal and -shm files, which SQLite creates with the database
+    # file's permissions: the people's password hashes and the trail are the app's alone.
+    for _, name, filename in cursor.execute("PRAGMA database_list").fetchall():
+        if name == "main" and filename:
+            settings.make_private(filename, filename + "-wal", filename + "-shm")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -112,6 +112,29 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             if environ.get(name) or (name in EMPTY_MEANS_OFF and name in environ)}
 
 
+def private_instance_folder(instance_path: str) -> None:
+    """Create the instance folder readable by this user only (0700), or make it so (SPEC 7):
+    it holds the generated secrets and, by default, the database."""
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
+    _tighten(instance_path, 0o700)
+    make_private(os.path.join(instance_path, SECRETS_FILE))
+
+
+def make_private(*paths: str) -> None:
+    """Make each of these files that exists readable and writable by this user only (0600)."""
+    for path in paths:
+        _tighten(path, 0o600)
+
+
+def _tighten(path: str, mode: int) -> None:
+    # A folder or file another user owns (a read-only deployment) is left as its owner set it.
+    try:
+        if os.stat(path).st_mode & 0o777 & ~mode:
+            os.chmod(path, mode)
+    except (FileNotFoundError, PermissionError):
+        return
+
+
 def read_instance_secrets(instance_path: str) -> dict[str, str]:
     """The SECRET_KEY and ENCRYPTION_KEYS generated earlier into the instance folder."""
     path = Path(instance_path, SECRETS_FILE)
@@ -128,7 +151,7 @@ def ensure_instance_secrets(instance_path: str) -> dict[str, str]:
     Safe when several processes race: the file is created exclusively, so
     every process ends up reading the same values.
     """
-    os.makedirs(instance_path, exist_ok=True)
+    private_instance_folder(instance_path)
     existing = read_instance_secrets(instance_path)
     if existing.get("SECRET_KEY") and existing.get("ENCRYPTION_KEYS"):
         return existing
