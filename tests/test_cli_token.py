@@ -229,3 +229,15 @@ def test_without_a_database_file_none_is_left_behind(tmp_path):
     inspected = runner.invoke(args=["token", "inspect", created.stdout.strip()])
     assert inspected.exit_code == 0, inspected.output
     assert not database.exists()
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--room", "abc\u202edef", "roomId"), ("--participant", "jane\u200b", "participantId")])
+def test_token_create_refuses_invisible_format_characters(app, runner, stored_key, option, value,
+                                                          field):
+    result = runner.invoke(args=["token", "create", option, value])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert f"{field} holds the invisible format character U+" in result.stderr
+    with app.app_context():
+        assert db.session.execute(select(IssuedToken)).first() is None

@@ -56,8 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
-    from webapp.web import errors, navigation, security
+    from webapp.web import display, errors, navigation, security
 
+    display.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     security.init_app(app)

@@ -326,3 +326,14 @@ def test_every_action_the_code_records_is_in_the_vocabulary_and_no_other():
                     isinstance(t, ast.Name) and t.id == "action" for t in node.targets):
                 recorded |= _literal_actions(node.value)
     assert recorded == set(audit.ACTIONS)
+
+
+def test_stored_values_show_control_and_format_characters_escaped(admin_client, add_events):
+    add_events({"at": at(1), "actor": "eve\u202e@example.com", "action": "token.minted",
+                "target": "room\x1b[31m", "details": {"roomId": "abc\u202edef",
+                                                     "roles": ["r\u200b"]}})
+    body = admin_client.get("/admin/audit").get_data(as_text=True)
+    for shown in ("eve\\u202e@example.com", "room\\x1b[31m", "abc\\u202edef", "r\\u200b"):
+        assert shown in body
+    for raw in ("\u202e", "\x1b", "\u200b"):
+        assert raw not in body

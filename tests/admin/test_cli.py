@@ -252,3 +252,27 @@ def test_a_revoked_client_cannot_be_updated(app, runner, api_client):
     assert stored_client(app)[3] == "600/minute"
     event = cli_events(app, "client.updated")[-1]
     assert (event.outcome, event.target) == ("refused", "backend")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["keys", "add", "--label", "prod\x1b[31m", "--apikey", "pk-1", "--secret-stdin"],
+     "The label holds a control character, U+001B"),
+    (["keys", "add", "--label", "prod\u202e", "--apikey", "pk-1", "--secret-stdin"],
+     "The label holds an invisible format character, U+202E"),
+    (["keys", "add", "--label", "prod", "--apikey", "pk\x07", "--secret-stdin"],
+     "The API key holds a control character, U+0007"),
+    (["clients", "create", "bell\x07", "--scope", "tokens:inspect"],
+     "The name holds a control character, U+0007"),
+    (["clients", "create", "nul\x00x", "--scope", "tokens:inspect"],
+     "The name holds a control character, U+0000"),
+    (["users", "create", "a\x1b@example.com", "--role", "support", "--password-stdin"],
+     "The email holds a control character, U+001B"),
+])
+def test_names_with_control_or_format_characters_are_refused(app, runner, args, message):
+    """`keys list`, `clients list` and `users list` print them raw to a terminal."""
+    result = runner.invoke(args=args, input=SECRET + "\n")
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    with app.app_context():
+        assert db.session.execute(select(AuditEvent).where(
+            AuditEvent.outcome == "success")).first() is None

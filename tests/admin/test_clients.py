@@ -244,3 +244,17 @@ def test_an_unknown_client_has_no_edit_page(admin_client):
     assert admin_client.get("/admin/clients/999").status_code == 404
     assert admin_client.post("/admin/clients/999", data={"scopes": ["tokens:mint"]}
                              ).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "named"), [
+    ("app\x1b[31m", "a control character, U+001B"), ("bell\x07", "a control character, U+0007"),
+    ("nul\x00", "a control character, U+0000"), ("c1\x9b", "a control character, U+009B"),
+    ("app\u200b", "an invisible format character, U+200B (ZERO WIDTH SPACE)")])
+def test_a_name_with_a_control_or_format_character_is_refused(app, admin_client, stored_key,
+                                                              name, named):
+    response = admin_client.post("/admin/clients/new", data={
+        "name": name, "scopes": ["tokens:inspect"], "rate_limit": "600/minute"})
+    assert response.status_code == 400
+    assert f"The name holds {named}" in html.unescape(response.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.execute(select(ApiClient)).first() is None

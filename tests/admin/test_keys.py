@@ -94,6 +94,14 @@ def test_keys_json_masks_the_secret(admin_client, stored_key):
     ({"label": "production"}, "label", "A key with this label exists already; choose another."),
     ({"apikey": "prod-api-key"}, "apikey", "This API key is stored already, as 'production'."),
     ({"apikey": "has space"}, "apikey", "An API key has no spaces"),
+    ({"label": "prod\x1b[31m"}, "label",
+     "The label holds a control character, U+001B, which would show as "
+     "something it is not: remove it."),
+    ({"label": "a\x07b"}, "label", "The label holds a control character, U+0007"),
+    ({"label": "a\x00b"}, "label", "The label holds a control character, U+0000"),
+    ({"label": "prod\u202e"}, "label", "The label holds an invisible format character, "
+     "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ({"apikey": "key\x1b[2J"}, "apikey", "The API key holds a control character, U+001B"),
     ({"max_lifetime": "120"}, "max_lifetime", "milliseconds"),
     ({"max_lifetime": "31d"}, "max_lifetime", "At most 30d (MAX_TOKEN_LIFETIME)."),
     ({"max_lifetime": ""}, "max_lifetime", "Give a lifetime such as 24h."),

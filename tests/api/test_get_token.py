@@ -75,6 +75,12 @@ def test_empty_values_count_as_absent_as_in_the_examples(api, caller):
                  "(VideoSDK error 4004)."]}),
     ({"roomId": "a\u0000b"},
      {"roomId": ["roomId holds the control character U+0000: no VideoSDK id does."]}),
+    ({"roomId": "abc\u202edef"},
+     {"roomId": ["roomId holds the invisible format character U+202E (RIGHT-TO-LEFT "
+                 "OVERRIDE), which makes it display as something it is not: remove it."]}),
+    ({"peerId": "jane\u200b"},
+     {"peerId": ["participantId holds the invisible format character U+200B (ZERO WIDTH "
+                 "SPACE), which makes it display as something it is not: remove it."]}),
     ({"peerId": "p" * 256},
      {"peerId": ["participantId is 256 characters long; this service keeps ids of at most "
                  "255."]}),

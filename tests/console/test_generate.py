@@ -312,3 +312,16 @@ def test_a_secret_that_no_longer_decrypts_answers_503_with_the_reason(keys, keys
     assert "cannot be decrypted with ENCRYPTION_KEYS." in inspected.get_data(as_text=True)
     with keys_undecryptable.app_context():
         assert db.session.execute(select(IssuedToken)).first() is None
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("room", "abc\u202edef", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ("participant", "jane\u200b", "U+200B (ZERO WIDTH SPACE)"),
+])
+def test_invisible_format_characters_in_ids_are_refused(app, developer_client, generate, field,
+                                                       value, named):
+    response = generate(developer_client, **{field: value})
+    assert response.status_code == 400
+    assert f"holds the invisible format character {named}" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(IssuedToken)).first() is None

@@ -214,3 +214,13 @@ def test_the_same_token_signed_by_two_people_in_one_second_is_in_both_histories(
     assert len(fingerprints) == 2 and fingerprints[0] == fingerprints[1]
     assert rows(developer_client.get("/tokens").get_data(as_text=True)) == fingerprints[:1]
     assert rows(admin_client.get("/tokens").get_data(as_text=True)) == fingerprints
+
+
+def test_ids_stored_before_the_rule_show_their_invisible_characters_escaped(app,
+                                                                          developer_client):
+    """A room id holding U+202E (stored before it was refused) would show reversed."""
+    _issue(app, user_email=developer_client.person.email, room="abc\u202edef\u200b",
+           issued_at=datetime.now(UTC) - timedelta(minutes=1), fingerprint="9" * 64)
+    body = developer_client.get("/tokens").get_data(as_text=True)
+    assert "abc\\u202edef\\u200b" in body
+    assert "\u202e" not in body and "\u200b" not in body

@@ -203,6 +203,23 @@ def test_minted_tokens_diagnose_valid() -> None:
             {"participantId": ["control character U+007F"]},
         ),
         (
+            MintRequest(permissions=("allow_join",), room_id="abc\u202edef"),
+            {"roomId": ["roomId holds the invisible format character U+202E (RIGHT-TO-LEFT "
+                        "OVERRIDE), which makes it display as something it is not: remove it."]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), participant_id="jane\u200b"),
+            {"participantId": ["U+200B (ZERO WIDTH SPACE)"]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), room_id="\ufeffroom"),
+            {"roomId": ["U+FEFF (ZERO WIDTH NO-BREAK SPACE)"]},
+        ),
+        (
+            MintRequest(permissions=("allow_join",), participant_id="\u2066p\u2069"),
+            {"participantId": ["U+2066 (LEFT-TO-RIGHT ISOLATE)"]},
+        ),
+        (
             MintRequest(permissions=("allow_join",), room_id="r" * 256),
             {"roomId": ["roomId is 256 characters long; this service keeps ids of at most 255."]},
         ),

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.auth.forms import EMAIL_SHAPE
+from webapp.characters import refusal
 from webapp.extensions import db
 from webapp.models import ApiClient, VideoSDKKey
 from webapp.services import videosdk_keys
@@ -39,6 +40,13 @@ SCOPE_CHOICES = list(SCOPES)
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
+
+
+def _refuse_unsafe_characters(what: str, field: StringField) -> None:
+    """A control or format character refused beside the field, as the service refuses it
+    (``characters.refusal``): names and ids are printed to terminals and shown on pages."""
+    if problem := refusal(what, field.data or ""):
+        raise ValidationError(problem)
 
 class MultiCheckboxField(SelectMultipleField):
     """A set of checkboxes for a multiple choice (rendered by the checkbox_group macro)."""
@@ -105,12 +113,14 @@ class NewKeyForm(KeyPolicyFields):
     submit = SubmitField("Add key")
 
     def validate_label(self, field: StringField) -> None:
+        _refuse_unsafe_characters("The label", field)
         if videosdk_keys.key_by_label(field.data or "") is not None:
             raise ValidationError("A key with this label exists already; choose another.")
 
     def validate_apikey(self, field: StringField) -> None:
         if any(ch.isspace() for ch in field.data or ""):
             raise ValidationError("An API key has no spaces; copy it again from the dashboard.")
+        _refuse_unsafe_characters("The API key", field)
         taken = db.session.execute(
             select(VideoSDKKey.label).where(VideoSDKKey.apikey == field.data)
         ).scalar_one_or_none()
@@ -151,6 +161,7 @@ class NewUserForm(FlaskForm):
     def validate_email(self, field: EmailField) -> None:
         if not EMAIL_SHAPE.fullmatch(field.data or ""):
             raise ValidationError("Enter an email address such as name@example.com.")
+        _refuse_unsafe_characters("The email", field)
         if find_user(field.data or "") is not None:
             raise ValidationError(f"{normalize_email(field.data or '')} already has an account.")
 
@@ -205,6 +216,7 @@ class NewClientForm(ClientPolicyFields):
     submit = SubmitField("Create client")
 
     def validate_name(self, field: StringField) -> None:
+        _refuse_unsafe_characters("The name", field)
         taken = db.session.execute(select(ApiClient.id).where(ApiClient.name == field.data))
         if taken.first() is not None:
             raise ValidationError("A client with this name exists already; choose another.")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from webapp.characters import refusal
 from webapp.extensions import db
 from webapp.models import ROLES, LoginFailure, User, utcnow
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
@@ -51,6 +52,8 @@ def create_user(email: str, password: str, role: str) -> User:
     email = normalize_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError("Enter a valid email address.")
+    if problem := refusal("The email", email):
+        raise AccountError(problem)
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
     check_password_rules(password)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 
 from webapp import rawsql
+from webapp.characters import refusal
 from webapp.extensions import db
 from webapp.models import ApiClient, VideoSDKKey, client_keys, utcnow
 from webapp.services.videosdk_keys import key_by_label, max_token_lifetime
@@ -137,6 +138,9 @@ def create_client(
     name = name.strip()
     if not name or len(name) > 80:
         raise ClientError("A name of 1 to 80 characters is needed.")
+    # `clients list` prints it to a terminal, the pages and the trail show it (SPEC 4).
+    if problem := refusal("The name", name):
+        raise ClientError(problem)
     if db.session.execute(select(ApiClient).where(ApiClient.name == name)).first():
         raise ClientError(f"A client named {name!r} exists already.")
     chosen = _checked_scopes(scopes)

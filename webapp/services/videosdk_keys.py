@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from webapp.characters import refusal
 from webapp.extensions import db
 from webapp.models import VideoSDKKey
 from webapp.tokens import (
@@ -168,6 +169,9 @@ def add_key(
         raise KeyringError("A label of 1 to 80 characters is needed.")
     if not apikey or len(apikey) > 255 or any(ch.isspace() for ch in apikey):
         raise KeyringError("The API key must be 1 to 255 characters without spaces.")
+    # `keys list` prints both to a terminal, the pages and the trail show them (SPEC 4).
+    if problem := refusal("The label", label) or refusal("The API key", apikey):
+        raise KeyringError(problem)
     if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
         raise KeyringError(
             f"The secret must be at least {MIN_SECRET_BYTES} bytes long; "

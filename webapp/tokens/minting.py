@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from webapp.characters import CONTROL, FORMAT, describe, first_refused
 from webapp.tokens.lifetimes import LifetimeError, format_lifetime, parse_lifetime
 from webapp.tokens.moments import as_utc, iso_utc
 from webapp.tokens.signing import fingerprint, sign
@@ -179,9 +179,16 @@ def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | 
         errors.setdefault(field, []).append(
             "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."
         )
-    elif control := next((ch for ch in value if unicodedata.category(ch) == "Cc"), None):
+    elif control := first_refused(value, frozenset({CONTROL})):
         errors.setdefault(field, []).append(
             f"{field} holds the control character U+{ord(control):04X}: no VideoSDK id does."
+        )
+    elif invisible := first_refused(value, frozenset({FORMAT})):
+        # U+202E shows a room id reversed, U+200B hides a difference: the id would not read
+        # as what it is, in the history and in anyone's logs.
+        errors.setdefault(field, []).append(
+            f"{field} holds the invisible format character {describe(invisible)}, which "
+            "makes it display as something it is not: remove it."
         )
     return value
 

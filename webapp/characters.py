@@ -1,0 +1,58 @@
+"""Characters that may not be stored in a name or id, and how the others are shown safely.
+
+Control characters (Unicode category Cc: NUL, ESC, BEL, line breaks) rewrite a terminal or a
+log line; format characters (Cf: U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE, ...)
+make a text display as something it is not. Ids and names refuse both (SPEC 4, 7); values
+stored before that rule, and anything a client sent that reaches a log, are shown with such
+characters escaped (``\\u202e``). No Flask import here: the domain uses it too.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# What a name or id may not hold.
+CONTROL, FORMAT = "Cc", "Cf"
+REFUSED_IN_NAMES = frozenset({CONTROL, FORMAT})
+# What is escaped when shown: those, plus line and paragraph separators (U+2028, U+2029) and
+# lone surrogates, which break a line or cannot be encoded.
+_ESCAPED = REFUSED_IN_NAMES | {"Zl", "Zp", "Cs"}
+
+
+def first_refused(value: str, categories: frozenset[str] = REFUSED_IN_NAMES) -> str | None:
+    """The first character of ``value`` in one of ``categories``, or None."""
+    return next((ch for ch in value if unicodedata.category(ch) in categories), None)
+
+
+def describe(character: str) -> str:
+    """A character by code point and name: ``U+202E (RIGHT-TO-LEFT OVERRIDE)``."""
+    name = unicodedata.name(character, "")  # control characters have none
+    return f"U+{ord(character):04X}" + (f" ({name})" if name else "")
+
+
+def refusal(field: str, value: str) -> str | None:
+    """The message refusing ``value`` for ``field`` when it holds a control or format
+    character, or None when it holds neither."""
+    character = first_refused(value)
+    if character is None:
+        return None
+    kind = ("a control character" if unicodedata.category(character) == CONTROL
+            else "an invisible format character")
+    return (f"{field} holds {kind}, {describe(character)}, which would show as something "
+            "it is not: remove it.")
+
+
+def _escaped(character: str) -> str:
+    if unicodedata.category(character) not in _ESCAPED:
+        return character
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(value: object) -> str:
+    """``value`` as text with every control, format and line-separator character written as
+    an escape (``\\x1b``, ``\\u202e``): safe in one log line and shown as it truly is."""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():  # none of them (isprintable refuses every category escaped here)
+        return text
+    return "".join(_escaped(character) for character in text)
