@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import weakref
 from functools import partial, wraps
@@ -16,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from webapp import config as settings
+from webapp import logs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     _configure(app, test_config)
-    _configure_logging(app)
+    logs.init_app(app)
     from webapp.web.middleware import BufferedChunkedBodies
 
     app.wsgi_app = BufferedChunkedBodies(  # type: ignore[method-assign]
@@ -91,11 +91,6 @@ def _configure(app: Flask, test_config: dict[str, Any]) -> None:
     }
     if any(proxies.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)  # type: ignore[method-assign]
-
-
-def _configure_logging(app: Flask) -> None:
-    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
-    app.logger.setLevel(level)
 
 
 @event.listens_for(Engine, "connect")
