@@ -431,28 +431,20 @@ class TestDeviceCookies:
         for _ in range(5):
             login(stranger, person.email, self.WRONG)
 
-    def test_an_expired_device_cookie_counts_as_none(self, app, make_user, monkeypatch):
+    @pytest.mark.parametrize(("age", "status"), [
+        (timedelta(days=30, seconds=5), 429),  # expired: counts as no cookie
+        (timedelta(days=29, hours=23), 302),  # just inside 30 days: still the known browser
+    ], ids=["expired", "inside-30-days"])
+    def test_a_device_cookie_lasts_30_days(self, app, make_user, monkeypatch, age, status):
         from webapp.services import devices
 
         person = make_user()
-        past = utcnow() - timedelta(days=30, seconds=5)
+        past = utcnow() - age
         monkeypatch.setattr(devices, "utcnow", lambda: past)
         browser = self.known_browser(app, person)
         monkeypatch.undo()
         self._locked_for_strangers(app, person)
-        assert login(browser, person.email, PASSWORD).status_code == 429
-
-    def test_a_device_cookie_just_inside_30_days_still_counts(self, app, make_user,
-                                                               monkeypatch):
-        from webapp.services import devices
-
-        person = make_user()
-        past = utcnow() - timedelta(days=29, hours=23)
-        monkeypatch.setattr(devices, "utcnow", lambda: past)
-        browser = self.known_browser(app, person)
-        monkeypatch.undo()
-        self._locked_for_strangers(app, person)
-        assert login(browser, person.email, PASSWORD).status_code == 302
+        assert login(browser, person.email, PASSWORD).status_code == status
 
     def test_a_forged_device_cookie_counts_as_none(self, app, make_user):
         from itsdangerous import URLSafeSerializer

@@ -156,28 +156,21 @@ def test_one_admin_demoting_self_and_the_other_at_once(site: Site):
         _check_round(site, answers, "user.role_changed", before)
 
 
-def test_two_admins_demoting_each_other_at_once(site: Site):
-    role = site.server.url + "/admin/users/{}/role"
+@pytest.mark.parametrize(("path", "form", "action"), [
+    ("role", {"role": "support"}, "user.role_changed"),
+    ("disable", {}, "user.disabled"),
+], ids=["demoting", "disabling"])
+def test_two_admins_acting_on_each_other_at_once(site: Site, path: str, form: dict[str, str],
+                                                 action: str):
+    url = site.server.url + "/admin/users/{}/" + path
     for _ in range(ROUNDS):
         ids = site.reset()
         (first, first_csrf), (second, second_csrf) = site.browser(FIRST), site.browser(SECOND)
-        before = site.successes("user.role_changed")
+        before = site.successes(action)
         answers = _at_once(
-            _post(first, role.format(ids[SECOND]), {"role": "support", "csrf_token": first_csrf}),
-            _post(second, role.format(ids[FIRST]), {"role": "support", "csrf_token": second_csrf}))
-        _check_round(site, answers, "user.role_changed", before)
-
-
-def test_two_admins_disabling_each_other_at_once(site: Site):
-    disable = site.server.url + "/admin/users/{}/disable"
-    for _ in range(ROUNDS):
-        ids = site.reset()
-        (first, first_csrf), (second, second_csrf) = site.browser(FIRST), site.browser(SECOND)
-        before = site.successes("user.disabled")
-        answers = _at_once(
-            _post(first, disable.format(ids[SECOND]), {"csrf_token": first_csrf}),
-            _post(second, disable.format(ids[FIRST]), {"csrf_token": second_csrf}))
-        _check_round(site, answers, "user.disabled", before)
+            _post(first, url.format(ids[SECOND]), {**form, "csrf_token": first_csrf}),
+            _post(second, url.format(ids[FIRST]), {**form, "csrf_token": second_csrf}))
+        _check_round(site, answers, action, before)
 
 
 def test_the_cli_and_a_page_disabling_the_two_admins_at_once(site: Site):
