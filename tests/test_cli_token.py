@@ -241,3 +241,16 @@ def test_token_create_refuses_invisible_format_characters(app, runner, stored_ke
     assert f"{field} holds the invisible format character U+" in result.stderr
     with app.app_context():
         assert db.session.execute(select(IssuedToken)).first() is None
+
+
+def test_token_inspect_prints_no_escape_sequence_a_pasted_token_carries(runner, stored_key):
+    """A token is anyone's text: its claims reach the terminal with control characters
+    escaped (ESC would clear the screen or recolour it)."""
+    from tests.tokens.factory import token as forged
+
+    value = forged(roomId="\x1b[2J\x1b[31mroom", version=2, participantId="p\u202eq")
+    result = runner.invoke(args=["token", "inspect", value, "--room", "other\x07"])
+    assert result.exit_code in (1, 3), result.output
+    for raw in ("\x1b", "\u202e", "\x07"):
+        assert raw not in result.stdout
+    assert "p\\u202eq" in result.stdout

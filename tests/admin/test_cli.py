@@ -276,3 +276,19 @@ def test_names_with_control_or_format_characters_are_refused(app, runner, args, 
     with app.app_context():
         assert db.session.execute(select(AuditEvent).where(
             AuditEvent.outcome == "success")).first() is None
+
+
+def test_lists_print_names_stored_before_the_rule_escaped(app, runner, stored_key):
+    """`keys list`, `clients list`, `users list`: no ESC, BEL or NUL reaches the terminal."""
+    with app.app_context():
+        db.session.execute(text("UPDATE videosdk_keys SET label = :label"),
+                           {"label": "prod\x1b[31m\u202e"})
+        api_clients.create_client("placeholder", ["tokens:inspect"])
+        db.session.execute(text("UPDATE api_clients SET name = :name"), {"name": "bell\x07"})
+        db.session.commit()
+    keys = runner.invoke(args=["keys", "list"]).output
+    clients = runner.invoke(args=["clients", "list"]).output
+    assert keys.startswith("prod\\x1b[31m\\u202e\t")
+    assert clients.startswith("bell\\x07\t")
+    for raw in ("\x1b", "\u202e", "\x07"):
+        assert raw not in keys + clients

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from webapp.characters import visible
 from webapp.extensions import db
 from webapp.models import ApiClient
 from webapp.services import audit
@@ -53,10 +54,11 @@ def clients_create(name: str, scopes: tuple[str, ...], key_labels: tuple[str, ..
 def clients_list() -> None:
     """List clients: name, key prefix, scopes, keys, maximum lifetime, rate limit, state."""
     for client in db.session.execute(select(ApiClient).order_by(ApiClient.name)).scalars():
-        keys_text = ",".join(key.label for key in client.keys) or "*"
+        keys_text = ",".join(visible(key.label) for key in client.keys) or "*"
         lifetime = format_lifetime(client.max_lifetime) if client.max_lifetime else "-"
         state = "revoked" if client.revoked_at else "active"
-        click.echo(f"{client.name}\t{client.key_prefix}…\t{','.join(client.scopes)}\t"
+        # Names stored before control characters were refused print escaped, not raw.
+        click.echo(f"{visible(client.name)}\t{client.key_prefix}…\t{','.join(client.scopes)}\t"
                    f"{keys_text}\t{lifetime}\t{client.rate_limit}\t{state}")
 
 

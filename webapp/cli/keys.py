@@ -6,6 +6,7 @@ import click
 from cryptography.fernet import InvalidToken
 from flask.cli import AppGroup
 
+from webapp.characters import visible
 from webapp.cli.prompts import read_secret
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
@@ -46,7 +47,8 @@ def keys_list() -> None:
     for key in videosdk_keys.all_keys():
         shown = videosdk_keys.describe(key)
         state = ["disabled" if key.disabled else "active"] + (["sandbox"] if key.sandbox else [])
-        click.echo(f"{key.label}\t{key.apikey}\t{shown['secret']}\t{shown['maxLifetime']}\t"
+        # Labels stored before control characters were refused print escaped, not raw.
+        click.echo(f"{visible(key.label)}\t{visible(key.apikey)}\t{shown['secret']}\t{shown['maxLifetime']}\t"
                    + ",".join(state))
 
 

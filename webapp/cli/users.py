@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from webapp.characters import visible
 from webapp.cli.prompts import read_secret
 from webapp.extensions import db
 from webapp.models import ROLES, User
@@ -37,7 +38,7 @@ def users_list() -> None:
     """List people with their role and state."""
     for user in db.session.execute(select(User).order_by(User.email)).scalars():
         state = "active" if user.active else "disabled"
-        click.echo(f"{user.email}\t{user.role}\t{state}")
+        click.echo(f"{visible(user.email)}\t{user.role}\t{state}")
 
 
 def _person(email: str) -> User:
