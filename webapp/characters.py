@@ -9,6 +9,7 @@ characters escaped (``\\u202e``). No Flask import here: the domain uses it too.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 # What a name or id may not hold.
@@ -47,6 +48,22 @@ def _escaped(character: str) -> str:
         return character
     code = ord(character)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible_lines(text: str) -> str:
+    """``text`` with each of its lines made :func:`visible`, its line breaks kept (``\n``)."""
+    return "".join(visible(line) + "\n" for line in text.splitlines())
+
+
+def visible_json(text: str) -> str:
+    """JSON text with every control, format and line-separator character inside it written
+    as a JSON escape (``\u202e``): the same JSON, shown as it truly is. Its line breaks
+    between values (indentation) are kept."""
+    if text.isprintable():
+        return text
+    return "".join(json.dumps(character)[1:-1] if character != "\n"
+                   and unicodedata.category(character) in _ESCAPED else character
+                   for character in text)
 
 
 def visible(value: object) -> str:

@@ -266,3 +266,17 @@ def test_each_inspection_is_audited_without_the_token(app, support_client, keys)
         assert events[0].details["verdict"] == "valid"
         text = f"{events[0].details} {events[0].target}"
         assert all(part not in text for part in token.split("."))
+
+
+def test_a_tokens_invisible_characters_are_shown_escaped(support_client, keys):
+    """A roomId holding U+202E would show reversed in the claims, the reasons and the report."""
+    response = support_client.post("/inspect", data={
+        "token": token_for(roomId="abc\u202edef", participantId="p\u200b\x7f", version=2),
+        "room": "abcdef", "use": "join", "at": at(T0 + timedelta(minutes=5))})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "room_mismatch" in shown_codes(html)
+    for raw in ("\u202e", "\u200b", "\x7f"):
+        assert raw not in html
+    claims = parse(html).find_all("table")[0].text()
+    assert '"abc\\u202edef"' in claims and '"p\\u200b\\u007f"' in claims

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.characters import visible
+from webapp.characters import visible_lines
 from webapp.extensions import db
 from webapp.models import VideoSDKKey, utcnow
 from webapp.services import issuance, videosdk_keys
@@ -176,8 +176,7 @@ def token_inspect(token: str | None, room: str | None, participant: str | None, 
         click.echo(json.dumps(diagnosis.as_dict(), indent=2))
     else:
         # A pasted token's claims are anyone's text: no escape sequence reaches the terminal.
-        click.echo("".join(visible(line) + "\n" for line in diagnosis.report().splitlines()),
-                   nl=False)
+        click.echo(visible_lines(diagnosis.report()), nl=False)
     sys.exit(INSPECT_EXIT[diagnosis.verdict.value])
 
 

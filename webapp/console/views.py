@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from webapp.characters import visible, visible_json, visible_lines
 from webapp.console import ask_videosdk, bp, snippets, timeline
 from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
 from webapp.models import User, VideoSDKKey
@@ -67,13 +68,15 @@ def _explained(claims: dict[str, object] | None) -> list[tuple[str, str, str]]:
             purpose = f"{purpose}: {detail}"
         elif detail:
             purpose = f"{purpose}."
-        rows.append((name, shown, purpose))
+        # A token is anyone's text: a roomId holding U+202E would show reversed.
+        rows.append((visible(name), visible_json(shown), visible(purpose)))
     return rows
 
 
 def _header_rows(header: dict[str, object] | None) -> list[tuple[str, str, str]]:
     return [
-        (name, _as_json(value), HEADER_EXPLANATIONS.get(name, "not used by VideoSDK."))
+        (visible(name), visible_json(_as_json(value)),
+         HEADER_EXPLANATIONS.get(name, "not used by VideoSDK."))
         for name, value in (header or {}).items()
     ]
 
@@ -192,7 +195,7 @@ def inspect() -> ResponseReturnValue:
         claim_rows=_explained(diagnosis.claims),
         timeline=picture,
         now=now,
-        report=diagnosis.report(),
+        report=visible_lines(diagnosis.report()),
         ask_videosdk=asking,
     )
 
