@@ -37,6 +37,12 @@ CLAIM_CODES = {
     "rtc_cannot_call_api",
 }
 ORDER = list(REASON_CODES)
+SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def table_order(code: str) -> tuple[int, int]:
+    """SPEC 3 "Order and summary": errors, warnings, infos, each in the table's order."""
+    return SEVERITY_RANK[REASON_CODES[code][0]], ORDER.index(code)
 
 
 def check(diagnosis: Diagnosis) -> None:
@@ -45,7 +51,7 @@ def check(diagnosis: Diagnosis) -> None:
     diagnosis.report().encode("utf-8")
     codes = list(diagnosis.codes)
     assert len(codes) == len(set(codes))
-    assert codes == sorted(codes, key=ORDER.index)
+    assert codes == sorted(codes, key=table_order)
     for reason in diagnosis.reasons:
         assert (reason.severity, reason.videosdk_code) == REASON_CODES[reason.code]
         assert reason.message and reason.fix

@@ -1,0 +1,228 @@
+"""The claim rules of SPEC 2 and 3: apikey, permissions, roles, version, ids and the attempt.
+
+Each check reads the decoded payload and adds its reasons to a `Findings`; none raises.
+Values compare case-sensitively, as node jsonwebtoken and VideoSDK compare them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from webapp.tokens.reading import show
+from webapp.tokens.reasons import Findings, Use, kind, names
+from webapp.tokens.vocabulary import (
+    CONFLICTS_WITH_ASK_JOIN,
+    PERMISSION_VALUES,
+    ROLE_VALUES,
+    Permission,
+    Role,
+)
+
+
+def js_number(value: object) -> float | None:
+    """A claim as JavaScript reads a JSON number: finite, never a boolean; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _is_version_two(value: object) -> bool:
+    return js_number(value) == 2
+
+
+def check_apikey(found: Findings, claims: Mapping[str, object], *,
+                 signer: tuple[str, str] | None) -> None:
+    """`missing_apikey` for an absent or empty apikey; `signer` is (label, apikey) of the
+    stored key whose secret verified the signature, if one did."""
+    value = claims.get("apikey")
+    if "apikey" in claims and value != "":
+        return
+    what = "has no apikey claim" if "apikey" not in claims else "has an empty apikey"
+    if signer is not None:
+        label, apikey = signer
+        found.add(
+            "missing_apikey",
+            f"The token {what}; VideoSDK needs it to know which key signed the token. Its "
+            f"signature matches the secret of stored key '{label}'.",
+            f"Add apikey: '{apikey}' to the payload and sign again.",
+        )
+        return
+    found.add(
+        "missing_apikey",
+        f"The token {what}; VideoSDK needs it to know which key signed the token.",
+        "Add the claim apikey with your VideoSDK API key (the public key, not the secret) "
+        "and sign again with that key's secret.",
+    )
+
+
+def check_permissions(found: Findings, claims: Mapping[str, object]) -> None:
+    """`missing_permissions`, `invalid_permissions` and `conflicting_permissions`."""
+    if "permissions" not in claims or claims["permissions"] == []:
+        what = (
+            "has no permissions claim"
+            if "permissions" not in claims
+            else "has an empty permissions list"
+        )
+        found.add(
+            "missing_permissions",
+            f"The token {what}: it allows nothing.",
+            "Add permissions: ['allow_join'] (join directly) or ['ask_join'] (ask to be let "
+            "in), and sign again.",
+        )
+        return
+    value = claims["permissions"]
+    if not isinstance(value, list):
+        found.add(
+            "invalid_permissions",
+            f"permissions must be a list, but is {kind(value)} ({show(value)}).",
+            "Write permissions as a list, such as permissions: ['allow_join'].",
+        )
+        return
+    unknown = [v for v in value if not (isinstance(v, str) and v in PERMISSION_VALUES)]
+    if unknown:
+        hint = ""
+        if any(isinstance(v, str) and v.lower() in PERMISSION_VALUES for v in unknown):
+            hint = " Values are case-sensitive."
+        found.add(
+            "invalid_permissions",
+            f"permissions holds {names([show(v) for v in unknown])}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not a VideoSDK permission; the known "
+            f"ones are allow_join, ask_join and allow_mod.{hint}",
+            "Use only allow_join, ask_join and allow_mod, spelled exactly so.",
+        )
+    clashing = [p for p in CONFLICTS_WITH_ASK_JOIN if p in value]
+    if Permission.ASK_JOIN in value and clashing:
+        others = names(sorted(clashing))
+        found.add(
+            "conflicting_permissions",
+            f"permissions holds ask_join together with {others}: ask_join means waiting to "
+            "be let in, which the others contradict.",
+            f"Keep ask_join alone (a participant who asks to join), or drop it and keep "
+            f"{others}.",
+        )
+
+
+def check_roles(found: Findings, claims: Mapping[str, object]) -> None:
+    """`invalid_roles`: roles present but not a list of crawler and rtc."""
+    if "roles" not in claims:
+        return
+    roles = claims["roles"]
+    if not isinstance(roles, list):
+        found.add(
+            "invalid_roles",
+            f"roles must be a list, but is {kind(roles)} ({show(roles)}).",
+            "Write roles as a list such as roles: ['rtc'], or leave roles out.",
+        )
+        return
+    unknown = [r for r in roles if not (isinstance(r, str) and r in ROLE_VALUES)]
+    if unknown:
+        found.add(
+            "invalid_roles",
+            f"roles holds {names([show(r) for r in unknown])}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not a VideoSDK role; the known "
+            "ones are crawler and rtc.",
+            "Use only crawler (server-side APIs) and rtc (meetings), or leave roles out.",
+        )
+
+
+def check_version(found: Findings, claims: Mapping[str, object]) -> None:
+    """`version_required`: roomId, participantId or roles without the integer version 2."""
+    needing = [name for name in ("roomId", "participantId", "roles") if name in claims]
+    version = claims.get("version")
+    if not needing or _is_version_two(version):
+        return
+    now = (
+        "version is absent"
+        if "version" not in claims
+        else f"version is {show(version)} ({kind(version)})"
+    )
+    found.add(
+        "version_required",
+        f"{names(needing)} {'is' if len(needing) == 1 else 'are'} present, which needs "
+        f"version: 2 (the number), but {now}.",
+        "Add version: 2 to the payload, the number 2 and not the string '2'.",
+    )
+
+
+def check_claim_types(found: Findings, claims: Mapping[str, object]) -> None:
+    """`invalid_participant_id` and `invalid_claim` (SPEC 3 table and reading rules)."""
+    invalid: list[str] = []
+    version = claims.get("version")
+    if "version" in claims and not _is_version_two(version):
+        invalid.append(f"version should be the number 2, but is {show(version)} ({kind(version)})")
+    for name in ("apikey", "roomId", "participantId"):
+        if name in claims and not isinstance(claims[name], str):
+            invalid.append(
+                f"{name} should be text, but is {kind(claims[name])} ({show(claims[name])})"
+            )
+    participant = claims.get("participantId")
+    if isinstance(participant, str) and any(c.isspace() for c in participant):
+        found.add(
+            "invalid_participant_id",
+            f"participantId {show(participant)} contains whitespace, which VideoSDK refuses.",
+            "Use a participantId without spaces, tabs or line breaks (for example replace "
+            "spaces with '_').",
+        )
+    if invalid:
+        found.add(
+            "invalid_claim",
+            "Claims of the wrong type or value: " + "; ".join(invalid) + ".",
+            "Give each claim the type VideoSDK expects: apikey, roomId and participantId as "
+            "text, version as the number 2.",
+        )
+
+
+def check_attempt(
+    found: Findings,
+    claims: Mapping[str, object],
+    *,
+    room_id: str | None,
+    participant_id: str | None,
+    use: Use | None,
+) -> None:
+    """The room, participant and use tried against the token (SPEC 3 table, 4022-4024)."""
+    if room_id is not None and "roomId" in claims and claims["roomId"] != room_id:
+        found.add(
+            "room_mismatch",
+            f"The token is for roomId {show(claims['roomId'])}, but the room tried is "
+            f"{show(room_id)} (case matters).",
+            f"Mint a token for room {show(room_id)}, or leave roomId out so the token works "
+            "in any room.",
+        )
+    if (
+        participant_id is not None
+        and "participantId" in claims
+        and claims["participantId"] != participant_id
+    ):
+        found.add(
+            "participant_mismatch",
+            f"The token is for participantId {show(claims['participantId'])}, but the "
+            f"participant tried is {show(participant_id)} (case matters).",
+            f"Mint a token for participant {show(participant_id)}, or join as "
+            f"{show(claims['participantId'])}.",
+        )
+    _check_roles_for_use(found, claims.get("roles"), use)
+
+
+def _check_roles_for_use(found: Findings, roles: object, use: Use | None) -> None:
+    if not isinstance(roles, list) or not roles:
+        return
+    if use is Use.JOIN and all(r == Role.CRAWLER for r in roles):
+        found.add(
+            "crawler_cannot_join",
+            "roles holds only crawler: such a token is for server-side API calls and cannot "
+            "join a meeting.",
+            "For joining, mint a token with roles: ['rtc'] (or without roles).",
+        )
+    if use is Use.API and all(r == Role.RTC for r in roles):
+        found.add(
+            "rtc_cannot_call_api",
+            "roles holds only rtc: such a token is for meetings and cannot call the "
+            "server-side APIs.",
+            "For API calls, mint a token with roles: ['crawler'] (or without roles).",
+        )
