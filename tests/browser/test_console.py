@@ -121,8 +121,9 @@ def test_a_broken_token_shows_every_reason_and_a_crowded_timeline(page, server):
     page.get_by_role("button", name="Inspect").click()
     page.wait_for_load_state()
     codes = page.locator("li.reason-card code.reason-code").all_inner_texts()
+    # SPEC 3 "Order and summary" (changed): errors, then warnings, each in the table's order.
     assert codes == ["conflicting_permissions", "version_required", "invalid_participant_id",
-                     "long_lifetime", "crawler_cannot_join"]
+                     "crawler_cannot_join", "long_lifetime"]
     assert page.locator("svg.timeline-svg .tl-name").all_text_contents() == [
         "iat", "nbf", "checked", "now", "exp"]
     screenshot(page, "inspect-broken")

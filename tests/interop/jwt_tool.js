@@ -2,7 +2,8 @@
 // Reads a JSON list of operations on stdin and writes the list of their results on stdout,
 // so that a whole test module costs one node start-up.
 //
-//   {"op": "sign", "payload": {...} or "text", "secret": "...", "options": {...}}
+//   {"op": "sign", "payload": {...} or "text", "secret": "...", "options": {...},
+//    "secretEncoding": "base64" (optional: sign with Buffer.from(secret, encoding))}
 //       -> {"token": "..."} or {"error": "..."}
 //   {"op": "verify", "token": "...", "secret": "...", "options": {...}}
 //       -> {"ok": true, "payload": {...}} or {"ok": false, "error": "TokenExpiredError", "message": "..."}
@@ -14,8 +15,12 @@ const jwt = require('jsonwebtoken');
 function run(operation) {
   try {
     switch (operation.op) {
-      case 'sign':
-        return { token: jwt.sign(operation.payload, operation.secret, operation.options || {}) };
+      case 'sign': {
+        const secret = operation.secretEncoding
+          ? Buffer.from(operation.secret, operation.secretEncoding)
+          : operation.secret;
+        return { token: jwt.sign(operation.payload, secret, operation.options || {}) };
+      }
       case 'verify':
         return {
           ok: true,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from tests.interop.node import NodeJwt
 from tests.tokens.factory import (
     KEY_A,
+    KEY_B,
     KEY_OLD,
     KEY_SANDBOX,
     KEYS,
@@ -27,11 +28,27 @@ from tests.tokens.factory import (
     SECRET_STRANGER,
     T,
 )
-from webapp.tokens import REASON_CODES, Issuance, MintRequest, Verdict, diagnose, fingerprint, mint
+from webapp.tokens import (
+    REASON_CODES,
+    Issuance,
+    KnownKey,
+    MintRequest,
+    ReplacedSecret,
+    Verdict,
+    diagnose,
+    fingerprint,
+    mint,
+)
 
 pytestmark = pytest.mark.interop
 
 A = KEY_A.apikey
+SECRET_B64 = base64.b64encode(b"raw secret bytes of the b64 key, 32b").decode()
+KEY_B64 = KnownKey("b64", "apikey-b64", SECRET_B64)
+SECRET_REPLACED = "the-secret-default-had-until-2026-11-20-zzzzzzzzzz"
+ROTATED_A = replace(KEY_A, replaced_secrets=(
+    ReplacedSecret(SECRET_REPLACED, datetime(2026, 11, 20, 8, 0, tzinfo=UTC), "carol@example.com"),
+))
 JOIN = ["allow_join"]
 V2 = {"version": 2}
 
@@ -59,6 +76,9 @@ class NodeCase:
     cut: slice = field(default_factory=lambda: slice(None))  # what part of the token is pasted
     words: list[str] = field(default_factory=list)
     verdict: Verdict = Verdict.INVALID
+    keys: tuple[KnownKey, ...] = KEYS
+    secret_encoding: str | None = None  # node signs with Buffer.from(secret, encoding)
+    summary: list[str] = field(default_factory=list)  # words the summary must hold
 
 
 DOCS_PAYLOAD = {
@@ -118,7 +138,7 @@ CASES: dict[str, NodeCase] = {
     ),
     "alg_not_hs256: none": NodeCase(
         {"apikey": A, "permissions": JOIN, "iat": T},
-        {"alg_not_hs256", "truncated"},
+        {"alg_not_hs256"},  # SPEC 3 (changed): an unsigned token is never `truncated`
         options={"expiresIn": "1h", "algorithm": "none"},
     ),
     "alg_not_hs256: header override": NodeCase(
@@ -126,7 +146,10 @@ CASES: dict[str, NodeCase] = {
         {"alg_not_hs256"},
         options={"expiresIn": "1h", "algorithm": "HS384", "header": {"typ": "JWT"}},
     ),
-    "missing_apikey": NodeCase({"permissions": JOIN, "iat": T}, {"missing_apikey"}),
+    # SPEC 3 (changed): the stored key whose secret verifies is named by signed_with_other_key.
+    "missing_apikey": NodeCase(
+        {"permissions": JOIN, "iat": T}, {"missing_apikey", "signed_with_other_key"}
+    ),
     "unknown_apikey": NodeCase(
         {"apikey": "apikey-zzz", "permissions": JOIN, "iat": T},
         {"unknown_apikey"},
@@ -269,6 +292,98 @@ CASES: dict[str, NodeCase] = {
         {"rtc_cannot_call_api"},
         check={"use": "api"},
     ),
+    # -- issues 12 and 16: what real pastes hold -------------------------------------------
+    "secret_variant: the secret with a newline": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T},
+        {"secret_variant"},
+        secret=SECRET_A + "\n",
+        words=["'default'", "newline"],
+        summary=["newline", ".trim()"],
+    ),
+    "secret_variant: base64-decoded secret": NodeCase(
+        {"apikey": KEY_B64.apikey, "permissions": JOIN, "iat": T},
+        {"secret_variant"},
+        secret=SECRET_B64,
+        secret_encoding="base64",
+        keys=(*KEYS, KEY_B64),
+        words=["'b64'", "base64-decoded"],
+    ),
+    "secret_exposed: apikey and secret swapped": NodeCase(
+        {"apikey": SECRET_A, "permissions": JOIN, "iat": T},
+        {"secret_exposed", "secret_variant"},
+        secret=A,
+        words=["apikey claim", "'default'", "API key used in place of the secret"],
+        summary=["rotate"],
+    ),
+    "replaced_secret": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T},
+        {"replaced_secret"},
+        secret=SECRET_REPLACED,
+        keys=(ROTATED_A, *KEYS[1:]),
+        words=["'default'", "2026-11-20", "carol@example.com"],
+    ),
+    "option_in_payload: expiresIn in the payload": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T, "expiresIn": "2h"},
+        {"option_in_payload", "no_expiry"},
+        options={},
+        words=["expiresIn", "third argument"],
+        verdict=Verdict.VALID,
+    ),
+    "option_in_payload: several options": NodeCase(
+        json.dumps({"apikey": A, "permissions": JOIN, "iat": T, "exp": T + 60,
+                    "algorithm": "HS256", "notBefore": 0}),
+        {"option_in_payload"},
+        options={},
+        words=["notBefore and algorithm"],
+        verdict=Verdict.VALID,
+    ),
+    "several_tokens: the JSON of a token server": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T},
+        {"several_tokens", "input_cleaned"},
+        wrap='{{"token": "{0}", "refreshToken": "{0}"}}',
+        words=["2 tokens"],
+        verdict=Verdict.VALID,
+    ),
+    "very_short_lifetime: expiresIn '86400' from the environment": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T},
+        {"very_short_lifetime"},
+        options={"expiresIn": "86400"},
+        words=["'86400'", "'24h'"],
+        verdict=Verdict.VALID,
+    ),
+    "very_short_lifetime: expiresIn '3600', checked later": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T - 40},
+        {"very_short_lifetime", "expired"},
+        options={"expiresIn": "3600"},
+        words=["'3600'", "'1h'", "expired 37 s ago"],
+        summary=["'3600'", "'1h'"],
+    ),
+    "very_short_lifetime: expiresIn '7200'": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T - 40},
+        {"very_short_lifetime", "expired"},
+        options={"expiresIn": "7200"},
+        words=["'7200'", "'2h'"],
+        summary=["unit"],
+    ),
+    "issued_in_future: a clock a day ahead": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T + 86400},
+        {"issued_in_future"},
+        options={"expiresIn": "1h"},
+        words=["clock is wrong"],
+    ),
+    "expired: short-lived token kept for hours": NodeCase(
+        {"apikey": A, "permissions": JOIN, "iat": T - 5 * 3600},
+        {"expired"},
+        options={"expiresIn": "10m"},
+        summary=["when the user joins", "rather than storing"],
+    ),
+    "valid: the summary names the signing key": NodeCase(
+        {"apikey": KEY_B.apikey, "permissions": JOIN, "iat": T},
+        set(),
+        secret=SECRET_B,
+        summary=["stored key 'other'", "VideoSDK will accept"],
+        verdict=Verdict.VALID,
+    ),
     "issued_here": NodeCase(
         {"apikey": A, "permissions": JOIN, "iat": T},
         {"issued_here"},
@@ -283,7 +398,8 @@ def node_tokens(node_jwt: NodeJwt) -> dict[str, str]:
     """Every case's token, signed by jsonwebtoken in one node process."""
     results = node_jwt.run(
         [
-            {"op": "sign", "payload": case.payload, "secret": case.secret, "options": case.options}
+            {"op": "sign", "payload": case.payload, "secret": case.secret, "options": case.options,
+             **({"secretEncoding": case.secret_encoding} if case.secret_encoding else {})}
             for case in CASES.values()
         ]
     )
@@ -314,12 +430,19 @@ def test_node_signed_token_diagnoses(name: str, node_tokens: dict[str, str]) -> 
     if check.pop("issued", False):
         issuance = Issuance("alice@example.com", "person", NOW, "default", None)
         lookup = lambda fp: issuance if fp == fingerprint(token) else None  # noqa: E731
-    diagnosis = diagnose(pasted, keys=KEYS, at=_moment(case, token), lookup=lookup, **check)
+    diagnosis = diagnose(pasted, keys=case.keys, at=_moment(case, token), lookup=lookup, **check)
     assert set(diagnosis.codes) == case.codes, [r.message for r in diagnosis.reasons]
     assert diagnosis.verdict is case.verdict
     messages = " ".join(r.message for r in diagnosis.reasons)
     for word in case.words:
         assert word in messages
+    for word in case.summary:
+        assert word in diagnosis.summary, diagnosis.summary
+    # Nothing shown holds a secret the case signed with or stored (SPEC 3).
+    shown = json.dumps(diagnosis.as_dict()) + diagnosis.report()
+    for key in case.keys:
+        assert key.secret not in shown
+        assert all(old.secret not in shown for old in key.replaced_secrets)
 
 
 def test_node_iat_and_exp_are_read_as_node_wrote_them(node_tokens: dict[str, str]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tests.tokens.factory import (
     KEY_SANDBOX,
     KEYS,
     NOW,
+    SECRET_A,
     SECRET_B,
     SECRET_OLD,
     SECRET_SANDBOX,
@@ -27,7 +29,15 @@ from tests.tokens.factory import (
     raw_token,
     token,
 )
-from webapp.tokens import REASON_CODES, Issuance, Severity, Verdict, diagnose, fingerprint
+from webapp.tokens import (
+    REASON_CODES,
+    Issuance,
+    ReplacedSecret,
+    Severity,
+    Verdict,
+    diagnose,
+    fingerprint,
+)
 
 # The public table of SPEC 3, copied by hand so that a slip in REASON_CODES shows up here.
 SPEC_TABLE: dict[str, tuple[str, int | None]] = {
@@ -63,6 +73,11 @@ SPEC_TABLE: dict[str, tuple[str, int | None]] = {
     "crawler_cannot_join": ("error", 4024),
     "rtc_cannot_call_api": ("error", 4024),
     "issued_here": ("info", None),
+    "secret_variant": ("error", 4002),
+    "secret_exposed": ("error", None),
+    "replaced_secret": ("error", 4002),
+    "option_in_payload": ("warning", None),
+    "several_tokens": ("warning", None),
 }
 
 
@@ -95,6 +110,10 @@ class Case:
 
 V2 = {"version": 2}
 VALID = token()
+SECRET_OLD_A = "the-secret-default-had-before-2026-11-20-xxxxxxxxxxxx"
+ROTATED_A = replace(KEY_A, replaced_secrets=(
+    ReplacedSecret(SECRET_OLD_A, datetime(2026, 11, 20, 9, 30, tzinfo=UTC), "bob@example.com"),
+))
 
 CASES: dict[str, Case] = {
     "valid": Case(VALID, set(), verdict=Verdict.VALID),
@@ -110,9 +129,10 @@ CASES: dict[str, Case] = {
     ),
     "not_a_jwt/two parts": Case(VALID.rsplit(".", 1)[0], {"not_a_jwt"}, {"not_a_jwt": ["2 parts"]}),
     "not_a_jwt/empty": Case("", {"not_a_jwt"}, {"not_a_jwt": ["empty"]}),
+    # SPEC 3 (changed): padding added after signing changes the text the MAC covers.
     "malformed/padding": Case(
         VALID.split(".")[0] + "." + VALID.split(".")[1] + "==." + VALID.split(".")[2],
-        {"malformed"},
+        {"malformed", "bad_signature"},
         {"malformed": ["payload", "'='"]},
     ),
     "malformed/standard base64": Case(
@@ -137,7 +157,7 @@ CASES: dict[str, Case] = {
     ),
     "alg_not_hs256/none": Case(
         raw_token(claims(), header={"alg": "none"}, secret=None),
-        {"alg_not_hs256", "truncated"},
+        {"alg_not_hs256"},  # SPEC 3 (changed): an unsigned token is never `truncated`
         {"alg_not_hs256": ["'none'", "unsigned"]},
     ),
     "alg_not_hs256/no alg": Case(
@@ -148,13 +168,15 @@ CASES: dict[str, Case] = {
         {"alg_not_hs256"},
         {"alg_not_hs256": ['"hs256"']},
     ),
+    # SPEC 3 (changed): the key whose secret verifies is named by signed_with_other_key.
     "missing_apikey/absent": Case(
         token(apikey=DROP),
-        {"missing_apikey"},
+        {"missing_apikey", "signed_with_other_key"},
         {"missing_apikey": ["no apikey", "'default'"]},
     ),
     "missing_apikey/empty": Case(
-        token(apikey=""), {"missing_apikey"}, {"missing_apikey": ["empty apikey"]}
+        token(apikey=""), {"missing_apikey", "signed_with_other_key"},
+        {"missing_apikey": ["empty apikey"]}
     ),
     "unknown_apikey": Case(
         token(secret=SECRET_STRANGER, apikey="apikey-zzz"),
@@ -223,7 +245,8 @@ CASES: dict[str, Case] = {
         {"invalid_claim": ["roomId", "participantId", "text"]},
     ),
     "invalid_claim/apikey number": Case(
-        token(apikey=5), {"invalid_claim"}, {"invalid_claim": ["apikey", "a number"]}
+        token(apikey=5), {"invalid_claim", "signed_with_other_key"},  # SPEC 3 (changed)
+        {"invalid_claim": ["apikey", "a number"]}
     ),
     "invalid_claim/version 3": Case(
         token(version=3), {"invalid_claim"}, {"invalid_claim": ["version", "3"]}
@@ -342,6 +365,35 @@ CASES: dict[str, Case] = {
         {"issued_here": ["alice@example.com", "1 min ago", "'default'"]},
         verdict=Verdict.VALID,
         kwargs={"lookup": _issuance_lookup(VALID)},
+    ),
+    "secret_variant": Case(
+        token(secret=SECRET_A + "\n"),
+        {"secret_variant"},
+        {"secret_variant": ["'default'", "newline"]},
+    ),
+    "secret_exposed": Case(
+        token(apikey=SECRET_A, secret=KEY_A.apikey),  # apikey and secret swapped
+        {"secret_exposed", "secret_variant"},
+        {"secret_exposed": ["apikey claim", "'default'"]},
+        kwargs={"keys": KEYS},
+    ),
+    "replaced_secret": Case(
+        token(secret=SECRET_OLD_A),
+        {"replaced_secret"},
+        {"replaced_secret": ["'default'", "2026-11-20", "bob@example.com"]},
+        kwargs={"keys": (ROTATED_A, KEY_B)},
+    ),
+    "option_in_payload": Case(
+        token(exp=DROP, expiresIn="2h"),
+        {"option_in_payload", "no_expiry"},
+        {"option_in_payload": ["expiresIn", "jsonwebtoken"]},
+        verdict=Verdict.VALID,
+    ),
+    "several_tokens": Case(
+        f"{VALID} {token(secret=SECRET_B, apikey='apikey-b')}",
+        {"several_tokens", "input_cleaned"},
+        {"several_tokens": ["2 tokens"]},
+        verdict=Verdict.VALID,
     ),
 }
 

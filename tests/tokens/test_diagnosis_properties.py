@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.tokens.factory import KEYS, NOW, SECRET_A, SECRET_B, SECRET_STRANGER, T, b64, hs, token
 from webapp.tokens import REASON_CODES, Diagnosis, MintRequest, Severity, Verdict, diagnose, mint
+from webapp.tokens.reading import alphabet_problem, encoding_only
 
 CLAIM_CODES = {
     "missing_apikey",
@@ -37,6 +38,7 @@ CLAIM_CODES = {
     "rtc_cannot_call_api",
 }
 ORDER = list(REASON_CODES)
+SIGNATURE_CODES = {"bad_signature", "signed_with_other_key", "secret_variant", "replaced_secret"}
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -64,23 +66,31 @@ def check(diagnosis: Diagnosis) -> None:
         assert diagnosis.verdict is Verdict.UNVERIFIED
     assert diagnosis.signature_status in {"verified", "mismatch", "unchecked"}
     assert bool(diagnosis.removed) == ("input_cleaned" in codes)
-    if "not_a_jwt" in codes:
-        assert set(codes) <= {"not_a_jwt", "input_cleaned"}
+    # SPEC 3: a paste cut short to fewer than three parts is `truncated` with not_a_jwt's limits.
+    if "not_a_jwt" in codes or diagnosis.segments is None:
+        assert {"not_a_jwt", "truncated"} & set(codes)
+        assert set(codes) <= {"not_a_jwt", "truncated", "input_cleaned", "secret_exposed"}
         assert diagnosis.header is None and diagnosis.claims is None
         assert diagnosis.segments is None
     else:
-        assert diagnosis.segments is not None
         assert ".".join(diagnosis.segments) == diagnosis.cleaned
+    # A header malformed only by encoding ('=' padding, '+' '/') is still read for the check.
+    header_unread = (
+        diagnosis.segments is not None
+        and diagnosis.header is None
+        and not encoding_only(alphabet_problem(diagnosis.segments[0]))
+    )
     unchecked = (
         "alg_not_hs256" in codes
         or "truncated" in codes
-        or ("malformed" in codes and diagnosis.header is None)
+        or ("malformed" in codes and header_unread)
     )
     if unchecked:
-        assert not {"bad_signature", "signed_with_other_key"} & set(codes)
+        assert not SIGNATURE_CODES & set(codes)
         assert diagnosis.signature_status == "unchecked"
-    assert not {"bad_signature", "signed_with_other_key"} <= set(codes)
+    assert len(SIGNATURE_CODES & set(codes)) <= 1
     assert not {"unknown_apikey", "signed_with_other_key"} <= set(codes)
+    assert not {"unknown_apikey", "secret_variant"} <= set(codes)
     if diagnosis.claims is None:
         assert not CLAIM_CODES & set(codes)
     if "timestamps_in_ms" in codes and "invalid_time_claim" not in codes:

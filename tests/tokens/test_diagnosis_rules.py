@@ -46,7 +46,10 @@ def codes(raw: str, **kwargs: object) -> set[str]:
 )
 def test_not_a_jwt_is_accompanied_only_by_input_cleaned(raw: str) -> None:
     diagnosis = diagnose(raw, keys=KEYS, at=NOW, room_id="r", participant_id="p", use="join")
-    assert set(diagnosis.codes) <= {"input_cleaned", "not_a_jwt"}
+    # SPEC 3 (changed): a pasted secret also fires secret_exposed.
+    exposed = {"secret_exposed"} if SECRET_A in raw else set()
+    assert set(diagnosis.codes) - exposed <= {"input_cleaned", "not_a_jwt"}
+    assert exposed <= set(diagnosis.codes)
     assert "not_a_jwt" in diagnosis.codes
     assert diagnosis.header is None and diagnosis.claims is None and diagnosis.segments is None
     assert diagnosis.verdict is Verdict.INVALID
@@ -153,10 +156,13 @@ def test_a_claim_is_present_whatever_its_value() -> None:
 
 
 def test_missing_apikey_when_absent_or_empty_invalid_claim_when_not_text() -> None:
-    assert codes(token(apikey=DROP)) == {"missing_apikey"}
-    assert codes(token(apikey="")) == {"missing_apikey"}
-    assert codes(token(apikey=None)) == {"invalid_claim"}
-    assert codes(token(apikey=["apikey-a"])) == {"invalid_claim"}
+    # SPEC 3 (changed): with no usable apikey, the stored key whose secret verifies is named
+    # by signed_with_other_key.
+    assert codes(token(apikey=DROP)) == {"missing_apikey", "signed_with_other_key"}
+    assert codes(token(apikey="")) == {"missing_apikey", "signed_with_other_key"}
+    assert codes(token(apikey=None)) == {"invalid_claim", "signed_with_other_key"}
+    assert codes(token(apikey=["apikey-a"])) == {"invalid_claim", "signed_with_other_key"}
+    assert codes(token(secret=SECRET_STRANGER, apikey=DROP)) == {"missing_apikey"}
 
 
 def test_numbers_read_as_javascript_reads_them() -> None:
@@ -382,8 +388,8 @@ def test_unrepresentable_values_are_echoed_safely() -> None:
     assert diagnosis.claims["exp"] == "1e400"
     assert diagnosis.claims["iat"] == "-1e400"
     assert diagnosis.claims["x"] == "\\ud800"
-    # The apikey is unknown, but key A's secret signed it.
-    assert set(diagnosis.codes) == {"invalid_time_claim", "signed_with_other_key"}
+    # The apikey is damaged (SPEC 3 reading rules, changed), and key A's secret signed it.
+    assert set(diagnosis.codes) == {"invalid_time_claim", "invalid_claim", "signed_with_other_key"}
     text = json.dumps(diagnosis.as_dict(), allow_nan=False)
     text.encode("utf-8")
     diagnosis.report().encode("utf-8")

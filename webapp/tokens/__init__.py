@@ -3,6 +3,7 @@
 Plain Python with no Flask import: the views, the API and the CLI are thin adapters over it.
 """
 
+from webapp.tokens.cleaning import clean_paste
 from webapp.tokens.diagnosis import (
     REASON_CODES,
     Diagnosis,
@@ -26,7 +27,6 @@ from webapp.tokens.minting import (
     mint,
 )
 from webapp.tokens.moments import describe_expiry, iso_utc, read_moment, relative
-from webapp.tokens.reading import clean_paste
 from webapp.tokens.signing import fingerprint, sign, signature_matches
 from webapp.tokens.vocabulary import (
     PERMISSION_EXPLANATIONS,

@@ -31,6 +31,17 @@ def js_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# jsonwebtoken's sign() options, which do nothing when put among the claims (SPEC 3).
+JWT_SIGN_OPTIONS = ("expiresIn", "notBefore", "algorithm", "audience", "issuer", "subject",
+                    "jwtid", "keyid", "noTimestamp", "header")
+
+
+def apikey_damaged(value: object) -> bool:
+    """True for an apikey holding a character outside printable ASCII (SPEC 3 reading rules):
+    no real VideoSDK key looks like that, so it was changed in transit."""
+    return isinstance(value, str) and any(not "\x21" <= c <= "\x7e" for c in value)
+
+
 def _is_version_two(value: object) -> bool:
     return js_number(value) == 2
 
@@ -149,8 +160,11 @@ def check_version(found: Findings, claims: Mapping[str, object]) -> None:
     )
 
 
-def check_claim_types(found: Findings, claims: Mapping[str, object]) -> None:
-    """`invalid_participant_id` and `invalid_claim` (SPEC 3 table and reading rules)."""
+def check_claim_types(found: Findings, claims: Mapping[str, object], *,
+                      damaged_apikey: bool = False) -> None:
+    """`invalid_participant_id` and `invalid_claim` (SPEC 3 table and reading rules);
+    `damaged_apikey` is apikey_damaged() of the apikey as signed (the claims given may show a
+    secret's placeholder in its place)."""
     invalid: list[str] = []
     version = claims.get("version")
     if "version" in claims and not _is_version_two(version):
@@ -160,6 +174,11 @@ def check_claim_types(found: Findings, claims: Mapping[str, object]) -> None:
             invalid.append(
                 f"{name} should be text, but is {kind(claims[name])} ({show(claims[name])})"
             )
+    if damaged_apikey:
+        invalid.append(
+            f"apikey {show(claims['apikey'])} holds characters no VideoSDK key has (spaces, "
+            "control or non-ASCII characters): it was changed in transit"
+        )
     participant = claims.get("participantId")
     if isinstance(participant, str) and any(c.isspace() for c in participant):
         found.add(
@@ -226,3 +245,23 @@ def _check_roles_for_use(found: Findings, roles: object, use: Use | None) -> Non
             "server-side APIs.",
             "For API calls, mint a token with roles: ['crawler'] (or without roles).",
         )
+
+
+def check_options_in_payload(found: Findings, claims: Mapping[str, object]) -> None:
+    """`option_in_payload`: jsonwebtoken options written among the claims, where they do nothing
+    (SPEC 3): `jwt.sign({apikey, expiresIn: '2h'}, secret)` signs a token without exp."""
+    misplaced = [name for name in JWT_SIGN_OPTIONS if name in claims]
+    if not misplaced:
+        return
+    written = ", ".join(f"{name}: {show(claims[name])}" for name in misplaced)
+    effect = (" The token therefore has no exp from it." if "expiresIn" in misplaced
+              and "exp" not in claims else "")
+    found.add(
+        "option_in_payload",
+        f"The payload holds {names(misplaced)}, which {'is' if len(misplaced) == 1 else 'are'} "
+        f"jsonwebtoken's option{'' if len(misplaced) == 1 else 's'}, not claims: there "
+        f"{'it does' if len(misplaced) == 1 else 'they do'} nothing.{effect} "
+        f"Move {'it' if len(misplaced) == 1 else 'them'} into jwt.sign's third argument.",
+        f"Move {names(misplaced)} out of the payload into jwt.sign's third argument: "
+        f"jwt.sign({{apikey, permissions}}, secret, {{ {written} }}).",
+    )

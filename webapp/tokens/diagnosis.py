@@ -1,7 +1,8 @@
 """The diagnosis of a pasted token (SPEC 3): every reason VideoSDK would refuse it, and the fix.
 
-This module runs the steps in order; the rules live along their seams: `reasons` (codes and
-order), `claim_rules`, `time_rules`, `signature_finding` and `report` (what is shown).
+This module runs the steps in order; the rules live along their seams: `cleaning` (step 1 and
+SPEC 3.1), `reasons` (codes and order), `claim_rules`, `time_rules`, `signature_finding`,
+`exposure` (secrets never shown) and `report` (what is shown).
 PyJWT (through `signing`) only checks signatures. The claim and time rules are ours and follow
 node jsonwebtoken 9, which is what VideoSDK's own examples sign with.
 """
@@ -9,22 +10,29 @@ node jsonwebtoken 9, which is what VideoSDK's own examples sign with.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webapp.tokens.claim_rules import (
+    apikey_damaged,
     check_apikey,
     check_attempt,
     check_claim_types,
+    check_options_in_payload,
     check_permissions,
     check_roles,
     check_version,
 )
+from webapp.tokens.cleaning import Cleaned, clean_paste
+from webapp.tokens.exposure import SecretGuard
 from webapp.tokens.moments import as_utc
+from webapp.tokens.not_a_token import not_a_token
 from webapp.tokens.reading import (
     alphabet_problem,
-    clean_paste,
+    decode_lenient,
     decode_segment,
+    encoding_only,
     json_safe_object,
     parse_object,
     show,
@@ -45,6 +53,7 @@ from webapp.tokens.signature_finding import (
     ReplacedSecret,
     SignatureFinder,
     SignatureResult,
+    TokenKey,
     check_key_flags,
 )
 from webapp.tokens.signing import SIGNATURE_LENGTH, fingerprint
@@ -71,24 +80,13 @@ __all__ = [
 ]
 
 
-def _not_a_jwt_message(text: str) -> str:
-    if not text:
-        return "There is nothing to read: the paste is empty."
-    parts = text.count(".") + 1
-    if parts == 5:
-        kind = "It has five parts, like an encrypted token (JWE); VideoSDK tokens are signed JWTs."
-    elif (
-        parts == 1
-        and len(text) in (32, 36, 64)
-        and all(c in "0123456789abcdefABCDEF-" for c in text)
-    ):
-        kind = "It looks like an API key or a secret, not a token."
-    else:
-        kind = f"This text has {parts} part{'s' if parts != 1 else ''}."
-    return (
-        "This is not a token: a VideoSDK token is a JWT, three parts joined by dots "
-        f"(header.payload.signature). {kind}"
-    )
+@dataclass(frozen=True)
+class _Attempt:
+    """What the customer tried: room, participant, use (SPEC 3 input)."""
+
+    room_id: str | None
+    participant_id: str | None
+    use: Use | None
 
 
 def diagnose(
@@ -109,8 +107,10 @@ def diagnose(
     use is taken as not given. A `use` other than join/api raises ValueError (a caller's mistake).
     """
     checked_at = as_utc(at) if at is not None else datetime.now(UTC)
-    use_ = normalise_use(use)
-    cleaned = clean_paste(raw if isinstance(raw, str) else "")
+    attempt = _Attempt(room_id or None, participant_id or None, normalise_use(use))
+    pasted = raw if isinstance(raw, str) else ""
+    guard = SecretGuard(keys, secret or None)
+    cleaned = clean_paste(pasted)
     text = cleaned.text
     found = Findings()
     if cleaned.removed:
@@ -120,32 +120,19 @@ def diagnose(
             "Nothing to change in the token for this. When sending it, pass the token alone: "
             "no quotes, no 'Bearer ' prefix, no spaces or line breaks.",
         )
+    _pasted_secret(found, guard, pasted, text)
     token_fingerprint = fingerprint(text)
     parts = text.split(".")
     if len(parts) != 3:
+        not_a_token(found, text, cleaned, keys, guard, pasted)
+        return _unread(found, text, cleaned, checked_at, token_fingerprint)
+    if cleaned.tokens > 1:
         found.add(
-            "not_a_jwt",
-            _not_a_jwt_message(text),
-            "Paste the token itself: the long text starting 'eyJ' with two dots in it, as "
-            "returned by the server that signs tokens. An API key or secret is not a token.",
+            "several_tokens",
+            f"The paste holds {cleaned.tokens} tokens; only the first was diagnosed.",
+            "Paste one token at a time; to check the others, paste each on its own.",
         )
-        return Diagnosis(
-            verdict=Verdict.INVALID,
-            reasons=found.ordered(),
-            cleaned=text,
-            removed=cleaned.removed,
-            header=None,
-            claims=None,
-            segments=None,
-            signature_status="unchecked",
-            key_label=None,
-            checked_at=checked_at,
-            issued_at=None,
-            expires_at=None,
-            not_before=None,
-            issuance=None,
-            fingerprint=token_fingerprint,
-        )
+    issuance = lookup(token_fingerprint) if lookup is not None else None
     engine = _Engine(
         text=text,
         parts=(parts[0], parts[1], parts[2]),
@@ -153,9 +140,9 @@ def diagnose(
         found=found,
         checked_at=checked_at,
         secret=secret or None,
+        guard=guard,
     )
-    engine.run(room_id=room_id or None, participant_id=participant_id or None, use=use_)
-    issuance = lookup(token_fingerprint) if lookup is not None else None
+    engine.run(attempt, cut=cleaned.cut, via=issuance.via if issuance is not None else None)
     if issuance is not None:
         found.add(
             "issued_here",
@@ -186,7 +173,69 @@ def diagnose(
         not_before=moment(usable["nbf"]) if "nbf" in usable else None,
         issuance=issuance,
         fingerprint=token_fingerprint,
+        signature_line=engine.signature.line,
+        tried=_tried_words(attempt, guard),
     )
+
+
+def _tried_words(attempt: _Attempt, guard: SecretGuard) -> tuple[str, ...]:
+    tried = []
+    if attempt.room_id is not None:
+        tried.append(f"room {show(guard.text(attempt.room_id))}")
+    if attempt.participant_id is not None:
+        tried.append(f"participant {show(guard.text(attempt.participant_id))}")
+    if attempt.use is not None:
+        tried.append("joining a meeting" if attempt.use is Use.JOIN else "calling the API")
+    return tuple(tried)
+
+
+def _pasted_secret(found: Findings, guard: SecretGuard, pasted: str, text: str) -> None:
+    """`secret_exposed` for a paste that is, or holds around its token, a secret."""
+    held = guard.holder(pasted)
+    if held is None or not held.current:
+        return
+    where = "The paste is" if guard.holder(text) is held else "The text pasted holds"
+    whose = f"the secret of key '{held.label}'" if held.label else "the one-off secret given"
+    found.add(
+        "secret_exposed",
+        f"{where} {whose}: whoever holds it can sign tokens for that key. It is not shown "
+        "here.",
+        "Rotate the secret in VideoSDK's dashboard (API keys), update it here and on the "
+        "backend, and never send a secret in place of a token.",
+    )
+
+
+def _unread(found: Findings, text: str, cleaned: Cleaned, checked_at: datetime,
+            token_fingerprint: str) -> Diagnosis:
+    return Diagnosis(
+        verdict=Verdict.INVALID,
+        reasons=found.ordered(),
+        cleaned=text,
+        removed=cleaned.removed,
+        header=None,
+        claims=None,
+        segments=None,
+        signature_status="unchecked",
+        key_label=None,
+        checked_at=checked_at,
+        issued_at=None,
+        expires_at=None,
+        not_before=None,
+        issuance=None,
+        fingerprint=token_fingerprint,
+    )
+
+
+@dataclass
+class _Read:
+    """The parts of a three-part token as read strictly, and leniently for the signature."""
+
+    header: dict[str, object] | None = None
+    claims: dict[str, object] | None = None
+    lenient_header: dict[str, object] | None = None
+    lenient_claims: dict[str, object] | None = None
+    problems: tuple[str, ...] = ()
+    encoding_only: bool = False
 
 
 class _Engine:
@@ -201,12 +250,14 @@ class _Engine:
         found: Findings,
         checked_at: datetime,
         secret: str | None,
+        guard: SecretGuard,
     ) -> None:
         self.text = text
         self.parts = parts
         self.keys = keys
         self.found = found
         self.secret = secret
+        self.guard = guard
         # As jsonwebtoken: clockTimestamp = Math.floor(Date.now() / 1000).
         self.now = math.floor(checked_at.timestamp())
         self.header_echo: dict[str, object] | None = None
@@ -214,77 +265,153 @@ class _Engine:
         self.signature = SignatureResult()
         self.usable: dict[str, float] = {}
 
-    def run(self, *, room_id: str | None, participant_id: str | None, use: Use | None) -> None:
-        header, claims = self._read()
-        signature_seg = self.parts[2]
-        checkable = header is not None
-        if len(signature_seg) < SIGNATURE_LENGTH:
-            checkable = False
-            self.found.add(
-                "truncated",
-                f"The signature part is {len(signature_seg)} characters long; an HS256 "
-                f"signature is {SIGNATURE_LENGTH}. The token was cut short.",
-                "Copy the whole token again: it was probably clipped by a length limit or a "
-                "line break while copying.",
-            )
-        if header is not None and header.get("alg") != "HS256":
-            checkable = False
-            self._alg(header)
-
-        apikey = claims.get("apikey") if claims is not None else None
-        named = [k for k in self.keys if isinstance(apikey, str) and apikey and k.apikey == apikey]
+    def run(self, attempt: _Attempt, *, cut: bool, via: str | None) -> None:
+        """Read, check the signature, then the claims and times; add every reason found."""
+        read = self._read()
+        # A part malformed only by its encoding is read leniently for the signature check,
+        # never for a claim, time or alg code (SPEC 3).
+        header = read.header if read.header is not None else read.lenient_header
+        claims = read.claims
+        for_signature = claims if claims is not None else read.lenient_claims
+        self._exposed(read)
+        truncated = self._truncated(header, cut)
+        checkable = header is not None and not truncated and header.get("alg") == "HS256"
+        if read.header is not None and read.header.get("alg") != "HS256":
+            self._alg(read.header)
+        token_key = self._token_key(for_signature)
         finder = SignatureFinder(self.text, self.keys, self.secret, self.found)
-        self.signature = finder.find(checkable, apikey, named)
-        signer = self.signature.signer
-        check_key_flags(self.found, signer, named)
+        self.signature = finder.find(checkable, token_key, misencoded=read.encoding_only)
+        self._malformed(read)
+        check_key_flags(self.found, self.signature.signer, token_key.named)
         if claims is None:
             return
-        verified_by = (
-            (signer.label, signer.apikey)
-            if signer is not None and self.signature.status == "verified"
-            else None
+        self._claims(self._hidden(claims), token_key, attempt, via)
+
+    def _hidden(self, value: dict[str, object]) -> dict[str, object]:
+        hidden = self.guard.hide(value)
+        return hidden if isinstance(hidden, dict) else value
+
+    def _token_key(self, claims: Mapping[str, object] | None) -> TokenKey:
+        apikey = claims.get("apikey") if claims is not None else None
+        damaged = apikey_damaged(apikey)
+        named = tuple(
+            k for k in self.keys
+            if isinstance(apikey, str) and apikey and not damaged and k.apikey == apikey
         )
-        check_apikey(self.found, claims, signer=verified_by)
+        return TokenKey(apikey=apikey, shown=show(self.guard.hide(apikey)), named=named,
+                        damaged=damaged, readable=claims is not None)
+
+    def _claims(self, claims: dict[str, object], token_key: TokenKey, attempt: _Attempt,
+                via: str | None) -> None:
+        signer = self.signature.signer
+        check_apikey(self.found, claims,
+                     signer=(signer.label, signer.apikey) if signer is not None else None)
         check_permissions(self.found, claims)
         check_roles(self.found, claims)
         check_version(self.found, claims)
-        check_claim_types(self.found, claims)
-        self._times(claims, signer or (named[0] if named else None))
-        check_attempt(self.found, claims, room_id=room_id, participant_id=participant_id,
-                      use=use)
+        check_claim_types(self.found, claims, damaged_apikey=token_key.damaged)
+        check_options_in_payload(self.found, claims)
+        key = signer or (token_key.named[0] if token_key.named else None)
+        self.usable = usable_times(self.found, claims)
+        check_window(self.found, claims, self.usable, self.now, via=via)
+        iat = self.usable.get("iat")
+        if iat is not None:
+            check_iat(self.found, iat, self.usable.get("exp"), self.now)
+        if key is not None and key.max_lifetime is not None:
+            check_lifetime(self.found, self.usable, self.now, label=key.label,
+                           max_lifetime=key.max_lifetime)
+        check_attempt(
+            self.found,
+            claims,
+            room_id=self.guard.text(attempt.room_id) if attempt.room_id else None,
+            participant_id=(self.guard.text(attempt.participant_id)
+                            if attempt.participant_id else None),
+            use=attempt.use,
+        )
 
-    def _read(self) -> tuple[dict[str, object] | None, dict[str, object] | None]:
-        """Decode header and payload without trusting them; `malformed` names every problem."""
+    def _read(self) -> _Read:
+        """Decode header and payload without trusting them (SPEC 3 step 2)."""
         header_seg, payload_seg, signature_seg = self.parts
+        read = _Read()
         problems: list[str] = []
-        objects: list[dict[str, object] | None] = []
+        lenient = True
+        objects: list[tuple[dict[str, object] | None, dict[str, object] | None]] = []
         for name, segment in (("header", header_seg), ("payload", payload_seg)):
-            decoded = decode_segment(segment)
-            parsed = decoded if isinstance(decoded, str) else parse_object(decoded)
-            if isinstance(parsed, str):
-                problems.append(f"the {name} {parsed}")
-                objects.append(None)
-            else:
-                objects.append(parsed)
+            strict, loose, problem = _read_part(segment)
+            if problem is not None:
+                problems.append(f"the {name} {problem}")
+                lenient = lenient and loose is not None
+            objects.append((strict, loose))
         # Only the alphabet counts for the signature: node's jws reads any base64url text as a
         # signature (a wrong length is then a mismatch, or `truncated` when short).
         signature_problem = alphabet_problem(signature_seg)
-        if signature_problem is not None:
+        if signature_problem is not None and len(signature_seg) >= SIGNATURE_LENGTH:
             problems.append(f"the signature {signature_problem}")
-        if problems:
-            self.found.add(
-                "malformed",
-                "The token cannot be read: " + "; ".join(problems) + ".",
-                "Copy the whole token again without changing it. A token is three base64url "
-                "parts (letters, digits, '-' and '_') joined by dots, each of the first two a "
-                "JSON object.",
-            )
-        header, claims = objects
-        self.header_echo = json_safe_object(header) if header is not None else None
-        self.claims_echo = json_safe_object(claims) if claims is not None else None
-        return header, claims
+            lenient = lenient and encoding_only(signature_problem)
+        (read.header, read.lenient_header), (read.claims, read.lenient_claims) = objects
+        read.problems = tuple(problems)
+        read.encoding_only = bool(problems) and lenient
+        header_echo = self.guard.hide(read.header) if read.header is not None else None
+        claims_echo = self.guard.hide(read.claims) if read.claims is not None else None
+        self.header_echo = json_safe_object(header_echo) if isinstance(header_echo, dict) else None
+        self.claims_echo = json_safe_object(claims_echo) if isinstance(claims_echo, dict) else None
+        return read
 
-    def _alg(self, header: dict[str, object]) -> None:
+    def _malformed(self, read: _Read) -> None:
+        if not read.problems:
+            return
+        if self.signature.misencoded:
+            message = (
+                "The signature is right (it was made with "
+                f"{_whose(self.signature.key_label)}), but the token is written in a way "
+                "VideoSDK refuses: " + "; ".join(read.problems) + "."
+            )
+            fix = ("Send the token exactly as jsonwebtoken made it: unpadded base64url (no '=', "
+                   "'-' and '_' rather than '+' and '/'); do not re-encode it.")
+        else:
+            message = "The token cannot be read: " + "; ".join(read.problems) + "."
+            fix = ("Copy the whole token again without changing it. A token is three base64url "
+                   "parts (letters, digits, '-' and '_') joined by dots, each of the first two "
+                   "a JSON object.")
+        self.found.add("malformed", message, fix)
+
+    def _truncated(self, header: Mapping[str, object] | None, cut: bool) -> bool:
+        signature = self.parts[2]
+        if len(signature) >= SIGNATURE_LENGTH:
+            return False
+        if not signature and not cut:
+            # An empty signature is whole: unsigned under alg none, else a plain mismatch.
+            return header is None or header.get("alg") != "HS256"
+        how = " (the paste ended in an ellipsis)" if cut else ""
+        self.found.add(
+            "truncated",
+            f"The signature part is {len(signature)} characters long; an HS256 "
+            f"signature is {SIGNATURE_LENGTH}. The token was cut short{how}.",
+            "Copy the whole token again: it was probably clipped by a length limit, a log "
+            "line or a line break while copying.",
+        )
+        return True
+
+    def _exposed(self, read: _Read) -> None:
+        exposures = []
+        for part, value in (("header", read.header or read.lenient_header),
+                            ("payload", read.claims or read.lenient_claims)):
+            if value is not None:
+                exposures.extend(self.guard.exposures(part, value))
+        if not exposures:
+            return
+        whose = sorted({_whose(e.label) for e in exposures})
+        where = names(list(dict.fromkeys(e.where for e in exposures)))
+        self.found.add(
+            "secret_exposed",
+            f"{where[0].upper()}{where[1:]} of the token holds {names(whose)}: the token hands "
+            "that secret to whoever holds it (an apikey and secret swapped in the code, or a "
+            "secret put in a claim). The value is not shown here.",
+            "Rotate the secret in VideoSDK's dashboard (API keys) and update it here and on the "
+            "backend; put only the API key in apikey, and no secret in any claim.",
+        )
+
+    def _alg(self, header: Mapping[str, object]) -> None:
         if "alg" not in header:
             message = "The header has no alg: VideoSDK accepts only tokens signed with HS256."
         elif header["alg"] == "none":
@@ -294,8 +421,8 @@ class _Engine:
             )
         else:
             message = (
-                f"The header's alg is {show(header['alg'])}; VideoSDK accepts only HS256 "
-                "(HMAC with SHA-256, exactly so spelled)."
+                f"The header's alg is {show(self.guard.hide(header['alg']))}; VideoSDK accepts "
+                "only HS256 (HMAC with SHA-256, exactly so spelled)."
             )
         self.found.add(
             "alg_not_hs256",
@@ -304,12 +431,20 @@ class _Engine:
             "algorithm: 'HS256') and no header.alg.",
         )
 
-    def _times(self, claims: dict[str, object], key: KnownKey | None) -> None:
-        self.usable = usable_times(self.found, claims)
-        check_window(self.found, claims, self.usable, self.now)
-        iat = self.usable.get("iat")
-        if iat is not None:
-            check_iat(self.found, iat, self.usable.get("exp"), self.now)
-        if key is not None and key.max_lifetime is not None:
-            check_lifetime(self.found, self.usable, self.now, label=key.label,
-                           max_lifetime=key.max_lifetime)
+
+def _whose(label: str | None) -> str:
+    return f"the secret of key '{label}'" if label is not None else "the secret given"
+
+
+def _read_part(segment: str) -> tuple[dict[str, object] | None, dict[str, object] | None,
+                                      str | None]:
+    """(strict object, lenient object, problem) for a header or payload segment."""
+    decoded = decode_segment(segment)
+    parsed = decoded if isinstance(decoded, str) else parse_object(decoded)
+    if not isinstance(parsed, str):
+        return parsed, parsed, None
+    if not encoding_only(decoded if isinstance(decoded, str) else None):
+        return None, None, parsed
+    loose = decode_lenient(segment)
+    lenient = parse_object(loose) if loose is not None else None
+    return None, lenient if isinstance(lenient, dict) else None, parsed

@@ -1,4 +1,4 @@
-"""Reading a pasted token without trusting it: cleaning the paste, splitting, decoding (SPEC 3.1-2).
+"""Reading a pasted token without trusting it: splitting and decoding its parts (SPEC 3 step 2).
 
 Everything here is total: any string goes in, a description comes out, nothing raises.
 """
@@ -10,73 +10,10 @@ import binascii
 import json
 import math
 import re
-from dataclasses import dataclass
 
-QUOTES = "\"'`\u201c\u201d\u2018\u2019"
-_PREFIXES = (
-    ("authorization:", "the 'Authorization:' header name"),
-    ("bearer", "the 'Bearer' prefix"),
-)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
-_WHITESPACE = re.compile(r"\s+")
 # Deeper than any real claim; cuts the echo short so that rendering it cannot recurse away.
 MAX_ECHO_DEPTH = 32
-
-
-@dataclass(frozen=True)
-class Cleaned:
-    """The paste after step 1 of SPEC 3, with what was taken away in words."""
-
-    text: str
-    removed: tuple[str, ...]
-
-
-def clean_paste(raw: str) -> Cleaned:
-    """Strip quotes, whitespace, a Bearer / Authorization: prefix, inner whitespace and %20."""
-    removed: list[str] = []
-
-    def note(words: str) -> None:
-        if words not in removed:
-            removed.append(words)
-
-    start, end = 0, len(raw)
-    # Walk inwards from both ends with indexes: re-slicing on each step would make a paste of
-    # many repeated prefixes quadratic.
-    while start < end:
-        char = raw[start]
-        if char.isspace():
-            note("spaces or line breaks around the token")
-            start += 1
-            continue
-        if char in QUOTES:
-            note("quotes around the token")
-            start += 1
-            continue
-        for prefix, words in _PREFIXES:
-            head = raw[start : start + len(prefix)]
-            if head.isascii() and head.lower() == prefix:
-                note(words)
-                start += len(prefix)
-                break
-        else:
-            break
-    while end > start:
-        char = raw[end - 1]
-        if char.isspace():
-            note("spaces or line breaks around the token")
-        elif char in QUOTES:
-            note("quotes around the token")
-        else:
-            break
-        end -= 1
-    text = raw[start:end]
-    if _WHITESPACE.search(text):
-        note("spaces or line breaks inside the token")
-        text = _WHITESPACE.sub("", text)
-    if "%20" in text:
-        note("'%20' (an encoded space) inside the token")
-        text = text.replace("%20", "")
-    return Cleaned(text=text, removed=tuple(removed))
 
 
 class Overflow:
@@ -208,3 +145,16 @@ def show(value: object) -> str:
     except (TypeError, ValueError, RecursionError):
         text = "(unreadable value)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def encoding_only(problem: str | None) -> bool:
+    """True when `problem` (from alphabet_problem) is only '=' padding or the '+' '/' alphabet."""
+    return problem is not None and ("padding" in problem or "'+' or '/'" in problem)
+
+
+def decode_lenient(segment: str) -> bytes | None:
+    """The bytes of a segment written in padded or standard base64 (SPEC 3: such a part is read
+    leniently for the signature check only), or None when it cannot be read that way."""
+    normal = segment.rstrip("=").replace("+", "-").replace("/", "_")
+    decoded = decode_segment(normal)
+    return decoded if isinstance(decoded, bytes) else None

@@ -73,6 +73,11 @@ REASON_CODES: Mapping[str, tuple[Severity, int | None]] = MappingProxyType(
         "crawler_cannot_join": (_E, 4024),
         "rtc_cannot_call_api": (_E, 4024),
         "issued_here": (_I, None),
+        "secret_variant": (_E, 4002),
+        "secret_exposed": (_E, None),
+        "replaced_secret": (_E, 4002),
+        "option_in_payload": (_W, None),
+        "several_tokens": (_W, None),
     }
 )
 _TABLE_INDEX = {code: index for index, code in enumerate(REASON_CODES)}

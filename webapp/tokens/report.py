@@ -27,6 +27,8 @@ class Issuance:
     client_id: str | None
     # Others who signed the very same token (same claims, key and second) here.
     also_by: tuple[str, ...] = ()
+    # How it was minted (console, api, get-token, cli), when the records say.
+    via: str | None = None
 
 
 Lookup = Callable[[str], Issuance | None]
@@ -65,23 +67,36 @@ class Diagnosis:
     not_before: datetime | None
     issuance: Issuance | None
     fingerprint: str
+    # The report's signature line ("verified with key 'default'"), set by the engine.
+    signature_line: str = ""
+    # What the customer tried, in words ("room \"abc\"", "joining a meeting").
+    tried: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
         """One or two plain sentences support can send the customer as they are (SPEC 3).
 
-        The root cause and what to change; for a valid token, until when VideoSDK accepts it
-        and which stored key signed it. Never a secret.
+        The root cause and what to change (a unitless expiresIn before the expiry it caused);
+        for a valid token, until when VideoSDK accepts it and which stored key signed it, so
+        that a token of the wrong environment shows. Never a secret.
         """
-        errors = [r for r in self.reasons if r.severity is Severity.ERROR]
-        if errors:
-            return f"{errors[0].message} {errors[0].fix}"
+        cause = root_cause(self.reasons)
+        if cause is not None:
+            text = f"{cause.message} {cause.fix}"
+            if cause.code != "secret_exposed" and "secret_exposed" in self.codes:
+                text += (" The token also exposes a secret: rotate it in VideoSDK's dashboard.")
+            return text
         if self.verdict is Verdict.VALID:
-            until = f" until {iso_utc(self.expires_at)}" if self.expires_at else ""
-            by = f"the key '{self.key_label}'" if self.key_label else "the secret given"
-            return f"VideoSDK will accept this token{until}; it was signed with {by}."
+            until = (f" until {iso_utc(self.expires_at)} "
+                     f"({describe_expiry(self.expires_at, self.checked_at)})"
+                     if self.expires_at else " with no expiry")
+            by = (f"stored key '{self.key_label}'" if self.key_label
+                  else "the one-off secret given")
+            return (f"VideoSDK will accept this token{until}; it was signed with {by}. Check "
+                    "that this is the key of the environment the app runs in.")
         return ("The token reads well, but its signature could not be checked: no stored "
-                "secret belongs to its apikey.")
+                "secret belongs to its apikey. Check the apikey on the VideoSDK dashboard, or "
+                "give its secret as a one-off secret.")
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -107,17 +122,14 @@ class Diagnosis:
 
     def report(self) -> str:
         """A plain-text report for support to copy; never the token, its signature or a secret."""
-        lines = [f"verdict: {self.verdict.value}", f"checked at: {iso_utc(self.checked_at)}"]
-        if self.signature_status == "verified":
-            by = f" with key '{self.key_label}'" if self.key_label else " with the secret given"
-            lines.append(f"signature: verified{by}")
-        elif self.signature_status == "mismatch":
-            lines.append(
-                "signature: does not match"
-                + (f" (matches key '{self.key_label}')" if self.key_label else "")
-            )
-        else:
-            lines.append("signature: not checked")
+        lines = [
+            f"verdict: {self.verdict.value}",
+            f"checked at: {iso_utc(self.checked_at)}",
+            f"summary: {self.summary}",
+            f"signature: {self.signature_line or 'not checked'}",
+        ]
+        if self.tried:
+            lines.append("the customer tried: " + ", ".join(self.tried))
         lines.append(f"fingerprint (SHA-256): {self.fingerprint}")
         if self.removed:
             lines.append("cleaned from the paste: " + ", ".join(self.removed))
@@ -160,3 +172,24 @@ class Diagnosis:
             )
             lines.append(f"  {name}: {iso_utc(moment)} ({words})")
         return lines
+
+
+# An effect whose cause, when also found, is the root cause to name first (SPEC 3 "Order and
+# summary": for an expired token whose lifetime shows a unitless expiresIn, the missing unit).
+_CAUSES: dict[str, tuple[str, ...]] = {
+    "expired": ("very_short_lifetime",),
+    "no_expiry": ("option_in_payload",),
+}
+
+
+def root_cause(reasons: tuple[Reason, ...]) -> Reason | None:
+    """The reason the summary leads with: the first error, or the cause found behind it."""
+    errors = [r for r in reasons if r.severity is Severity.ERROR]
+    if not errors:
+        return None
+    first = errors[0]
+    by_code = {r.code: r for r in reasons}
+    for cause in _CAUSES.get(first.code, ()):
+        if cause in by_code:
+            return by_code[cause]
+    return first

@@ -90,3 +90,29 @@ def signature_matches(token: str, secret: str) -> bool:
 def fingerprint(token: str) -> str:
     """SHA-256 of the token text, in hex: how issued tokens are found again without storing them."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def lenient_signature(token: str) -> tuple[bytes, bytes] | None:
+    """(signing input as sent, signature bytes) of a three-part token, reading the signature
+    leniently: '=' padding and the standard '+' '/' alphabet accepted (SPEC 3: a right
+    signature wrongly encoded is named as such). None when it cannot be read at all."""
+    try:
+        data = token.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    signing_input, _, signature_text = data.rpartition(b".")
+    if signing_input.count(b".") != 1:
+        return None
+    text = signature_text.rstrip(b"=").replace(b"+", b"-").replace(b"/", b"_")
+    if not _BASE64URL.fullmatch(text.decode("ascii")) or len(text) % 4 == 1:
+        return None
+    try:
+        return signing_input, base64url_decode(text)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def mac_matches(signing_input: bytes, signature: bytes, secret: bytes) -> bool:
+    """True when `signature` is the HMAC-SHA256 of `signing_input` under `secret`."""
+    expected = hmac.new(secret, signing_input, hashlib.sha256).digest()
+    return hmac.compare_digest(expected, signature)

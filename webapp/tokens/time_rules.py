@@ -93,9 +93,28 @@ def usable_times(found: Findings, claims: Mapping[str, object]) -> dict[str, flo
     return usable
 
 
+DROPIN_LIFETIME = "10m"  # the example servers' lifetime, which /get-token keeps (SPEC 5)
+
+
+def _expired_fix(usable: Mapping[str, float], now: float, via: str | None) -> str:
+    """The fix for `expired` that fits the case (issue 16.6): a token of /get-token cannot be
+    given another lifetime; a short-lived token used long after its end was stored."""
+    exp, iat = usable["exp"], usable.get("iat")
+    if via == "get-token":
+        return (f"Call /get-token again when the user joins: its tokens live {DROPIN_LIFETIME}"
+                ", so fetch one for each join rather than keeping one.")
+    if iat is not None and 0 < exp - iat <= 2 * 3600 and now - exp >= max(exp - iat, 600):
+        return (f"Fetch a new token from your server when the user joins rather than storing "
+                f"one: this one lived {duration(exp - iat)} and was used {duration(now - exp)} "
+                "after it ended.")
+    return ("Mint a new token. It is checked only when joining, so its lifetime must cover "
+            "the time until the join (for example expiresIn: '1h'), not the whole meeting.")
+
+
 def check_window(found: Findings, claims: Mapping[str, object], usable: Mapping[str, float],
-                 now: float) -> None:
-    """`expired`, `not_yet_valid` and `no_expiry` at the moment `now` (whole seconds)."""
+                 now: float, *, via: str | None = None) -> None:
+    """`expired`, `not_yet_valid` and `no_expiry` at the moment `now` (whole seconds); `via`
+    is how this service minted the token, when it did."""
     exp = usable.get("exp")
     nbf = usable.get("nbf")
     if exp is not None and now >= exp:
@@ -104,8 +123,7 @@ def check_window(found: Findings, claims: Mapping[str, object], usable: Mapping[
             "expired",
             f"The token {ago}: exp is {when(exp)}, checked at {when(now)}. VideoSDK "
             "answers 'Token is invalid or expired'.",
-            "Mint a new token. It is checked only when joining, so its lifetime must cover "
-            "the time until the join (for example expiresIn: '1h'), not the whole meeting.",
+            _expired_fix(usable, now, via),
         )
     if nbf is not None and nbf > now:
         found.add(
@@ -118,7 +136,10 @@ def check_window(found: Findings, claims: Mapping[str, object], usable: Mapping[
         found.add(
             "no_expiry",
             "The token has no exp claim: it never expires, so a leaked copy works forever.",
-            "Sign with an expiry, for example jsonwebtoken's expiresIn: '1h'.",
+            "Move expiresIn out of the payload into jwt.sign's options: jwt.sign(payload, "
+            "secret, { expiresIn: '1h' })."
+            if "expiresIn" in claims
+            else "Sign with an expiry, for example jsonwebtoken's expiresIn: '1h'.",
         )
 
 
@@ -149,15 +170,52 @@ def check_iat(found: Findings, iat: float, exp: float | None, now: float) -> Non
             "Set exp after iat; with jsonwebtoken pass expiresIn (for example '1h') instead "
             "of computing exp by hand.",
         )
-    elif exp - iat <= 1:
-        lifetime = exp - iat
-        found.add(
-            "very_short_lifetime",
-            f"exp is only {lifetime:g} s after iat. That is the mark of a unitless expiresIn "
-            "string such as '120', which jsonwebtoken reads as 120 milliseconds.",
-            "Sign with expiresIn: '120m' rather than '120': always give the unit ('120s', "
-            "'120m', '2h'), or pass a number of seconds (7200).",
-        )
+    else:
+        check_unitless(found, exp - iat)
+
+
+# exp - iat that jsonwebtoken makes of a unitless expiresIn string (read as milliseconds,
+# exp = iat + floor(N / 1000)), for the strings of hours and days in seconds (SPEC 3).
+UNITLESS_MARKS: dict[int, tuple[str, str]] = {
+    3: ("3600", "1h"), 7: ("7200", "2h"), 10: ("10800", "3h"), 14: ("14400", "4h"),
+    21: ("21600", "6h"), 28: ("28800", "8h"), 43: ("43200", "12h"), 86: ("86400", "24h"),
+    172: ("172800", "2d"), 259: ("259200", "3d"), 604: ("604800", "7d"),
+    2592: ("2592000", "30d"),
+}
+
+
+def unitless_string(lifetime: float) -> tuple[str, str] | None:
+    """(the likely expiresIn string, what it should have been) when `lifetime` (exp - iat, in
+    seconds) is the mark of a unitless expiresIn string; None otherwise (SPEC 3)."""
+    if 0 <= lifetime <= 1:
+        return "120", "120m"
+    if lifetime in UNITLESS_MARKS:
+        return UNITLESS_MARKS[int(lifetime)]
+    return None
+
+
+def check_unitless(found: Findings, lifetime: float) -> None:
+    """`very_short_lifetime`: exp - iat is what a unitless expiresIn string becomes."""
+    mark = unitless_string(lifetime)
+    if mark is None:
+        return
+    string, meant = mark
+    if 0 <= lifetime <= 1:
+        likely = ("a unitless expiresIn string under '2000' such as '120', '600' or '1800', "
+                  "which jsonwebtoken reads as milliseconds; '120' should have been '120m'")
+        fix = ("Sign with expiresIn: '120m' rather than '120': always give the unit ('120s', "
+               "'120m', '2h'), or pass a number of seconds (7200).")
+    else:
+        likely = (f"expiresIn: '{string}' (a number of seconds written as a string, often from "
+                  f"an environment variable), which jsonwebtoken reads as {string} "
+                  f"milliseconds; it should have been '{meant}'")
+        fix = (f"Sign with expiresIn: '{meant}' rather than '{string}': give the unit, or pass "
+               f"the number itself (Number(process.env...), {string}), not a string.")
+    found.add(
+        "very_short_lifetime",
+        f"exp is only {lifetime:g} s after iat. That is the mark of {likely}.",
+        fix,
+    )
 
 
 def check_lifetime(found: Findings, usable: Mapping[str, float], now: float, *,

@@ -1,0 +1,268 @@
+"""Step 1 of SPEC 3 and SPEC 3.1: the token taken out of what people really paste.
+
+A paste may be a token in quotes, after `Bearer` / `JWT` / `Token` / `Authorization:` /
+`name=`, inside a URL, a JSON document or string, a Python bytes literal, a log line or an
+e-mail, with invisible characters inside, cut with an ellipsis, or several tokens at once.
+Every wrapping taken away is named in `Cleaned.removed`. Total: any string in, nothing raised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from webapp.tokens.signing import SIGNATURE_LENGTH
+
+QUOTES = "\"'`\u201c\u201d\u2018\u2019"
+# Zero-width spaces and joiners, word joiner, BOM, soft hyphen, no-break spaces (SPEC 3.1).
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad\u00a0\u2007\u202f]")
+_WHITESPACE = re.compile(r"\s+")
+_SCHEMES = (
+    ("authorization:", "the 'Authorization:' header name", False),
+    ("bearer", "the 'Bearer' prefix", False),
+    ("jwt", "the 'JWT' prefix", True),
+    ("token", "the 'Token' prefix", True),
+)
+_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=(?=[^=.&\s])")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
+_BYTES = re.compile(r"[bB]([\"'])")
+# A token as it may stand in running text: base64url parts (lenient: '=' '+' '/' kept so that
+# a wrongly encoded token is still read) joined by dots, starting with the '{"' of a header.
+_PART = r"[A-Za-z0-9_\-+/=]"
+# A token in running text starts the text or follows a space or a punctuation mark (never a
+# letter, digit or other character glued to it).
+_CANDIDATE = re.compile(
+    rf"(?:^|(?<=[\s\"'`(<\[{{,;:=&?#/|>*!\u201c\u201d\u2018\u2019]))eyJ{_PART}*(?:\.{_PART}*)*"
+)
+_TOKENISH = re.compile(r"[A-Za-z0-9_\-+/=.]+")
+_ELLIPSES = ("...", "\u2026")
+_MAX_ROUNDS = 64  # far deeper than any real wrapping; bounds a crafted paste
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The paste after step 1 of SPEC 3, with what was taken away in words.
+
+    `text` is the first token found (or what is left); `cut` is True when the paste ended in
+    an ellipsis that cleaning removed; `tokens` counts the tokens the paste holds (SPEC 3.1).
+    """
+
+    text: str
+    removed: tuple[str, ...]
+    cut: bool = False
+    tokens: int = 1
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+        self.cut = False
+
+    def note(self, words: str) -> None:
+        if words not in self.removed:
+            self.removed.append(words)
+
+
+def _holds_token(text: str) -> bool:
+    return any("." in match.group() for match in _CANDIDATE.finditer(text))
+
+
+def _strip_ends(text: str, notes: _Notes) -> str:
+    """Whitespace and scheme words from the ends, walking indexes (linear in the paste)."""
+    start, end = 0, len(text)
+    while start < end:
+        char = text[start]
+        if char.isspace():
+            notes.note("spaces or line breaks around the token")
+            start += 1
+            continue
+        step = _scheme_at(text, start, end, notes)
+        if not step:
+            break
+        start += step
+    while end > start and text[end - 1].isspace():
+        notes.note("spaces or line breaks around the token")
+        end -= 1
+    return text[start:end]
+
+
+def _scheme_at(text: str, start: int, end: int, notes: _Notes) -> int:
+    for word, words, needs_gap in _SCHEMES:
+        head = text[start : start + len(word)]
+        if not (head.isascii() and head.lower() == word):
+            continue
+        after = start + len(word)
+        if needs_gap and not (after < end and (text[after].isspace() or text[after] == ":")):
+            continue
+        if word != "authorization:" and after < end and text[after] == ":":
+            after += 1
+        notes.note(words)
+        return after - start
+    match = _NAME_PREFIX.match(text, start, end)
+    if match is not None and not match.group(1).startswith("eyJ"):
+        notes.note(f"the '{match.group(1)}=' prefix")
+        return match.end() - start
+    return 0
+
+
+def _first_token_value(value: object) -> str | None:
+    """The first string, in document order and at any depth, that holds a token."""
+    stack: list[Iterator[object]] = [iter([value])]
+    while stack:
+        item = next(stack[-1], stack)
+        if item is stack:
+            stack.pop()
+        elif isinstance(item, str):
+            if _holds_token(item):
+                return item
+        elif isinstance(item, dict):
+            stack.append(iter(item.values()))
+        elif isinstance(item, list):
+            stack.append(iter(item))
+    return None
+
+
+def _unwrap_json(text: str, notes: _Notes) -> str | None:
+    if not text or text[0] not in '{["':
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, str):
+        notes.note("quotes around the token" if value == text[1:-1]
+                   else "the quotes and escapes of a JSON string")
+        return value
+    found = _first_token_value(value)
+    if found is None:
+        return None
+    notes.note("the JSON around the token")
+    return found
+
+
+def _unwrap_url(text: str, notes: _Notes) -> str | None:
+    if _URL.fullmatch(text):
+        parts = urlsplit(text)
+        candidates = [parts.query, parts.fragment, parts.fragment.partition("?")[2]]
+        words = "the web address around the token"
+    elif "=" in text and ("&" in text or text.startswith("?")) and not _TOKENISH.fullmatch(text):
+        candidates = [text.lstrip("?")]
+        words = "the query string around the token"
+    else:
+        return None
+    for query in candidates:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if _holds_token(value):
+                notes.note(f"{words} (its '{name}' parameter)")
+                return value
+    return None
+
+
+def _unwrap_bytes(text: str, notes: _Notes) -> str | None:
+    match = _BYTES.match(text)
+    if match is None:
+        return None
+    quote = match.group(1)
+    inner = text[2:-1] if len(text) > 2 and text.endswith(quote) else text[2:]
+    notes.note("the Python bytes literal b'...'")
+    return inner
+
+
+def _strip_quotes(text: str, notes: _Notes) -> str | None:
+    start, end = 0, len(text)
+    while start < end and text[start] in QUOTES:
+        start += 1
+    while end > start and text[end - 1] in QUOTES:
+        end -= 1
+    if (start, end) == (0, len(text)):
+        return None
+    notes.note("quotes around the token")
+    return text[start:end]
+
+
+def _strip_ellipsis(text: str, notes: _Notes) -> str | None:
+    for ellipsis in _ELLIPSES:
+        if text.endswith(ellipsis):
+            notes.note("the ellipsis at the end")
+            notes.cut = True
+            return text[: -len(ellipsis)]
+    return None
+
+
+def _unwrap(text: str, notes: _Notes) -> str:
+    """Take wrappings off until nothing more comes off (SPEC 3.1)."""
+    for _ in range(_MAX_ROUNDS):
+        text = _strip_ends(text, notes)
+        for step in (_strip_ellipsis, _unwrap_bytes, _unwrap_json, _unwrap_url, _strip_quotes):
+            inner = step(text, notes)
+            if inner is not None:
+                text = inner
+                break
+        else:
+            return text
+    return text
+
+
+def _split_glued(text: str) -> tuple[str, str | None]:
+    """(first token, the rest) when a token has another glued to it with no separator: the
+    third part is longer than a signature and its rest begins with eyJ (SPEC 3.1)."""
+    parts = text.split(".")
+    if len(parts) < 3 or len(parts[2]) <= SIGNATURE_LENGTH:
+        return text, None
+    signature, rest = parts[2][:SIGNATURE_LENGTH], parts[2][SIGNATURE_LENGTH:]
+    if not rest.startswith("eyJ"):
+        return text, None
+    return ".".join([*parts[:2], signature]), ".".join([rest, *parts[3:]])
+
+
+def _glued_count(text: str) -> int:
+    count = 1
+    rest: str | None = text
+    while rest is not None and count < 1000:
+        _, rest = _split_glued(rest)
+        count += rest is not None
+    return count
+
+
+def _count_tokens(text: str) -> int:
+    """Tokens of at least two dots standing apart in the paste, each with any glued to it."""
+    return sum(
+        _glued_count(match.group())
+        for match in _CANDIDATE.finditer(text)
+        if match.group().count(".") >= 2
+    )
+
+
+def _pick_from_text(text: str, notes: _Notes) -> str:
+    """The token inside running text (a log line, an e-mail), or the text joined up."""
+    joined = _WHITESPACE.sub("", text)
+    if _TOKENISH.fullmatch(joined.replace("%20", "")) or not _holds_token(text):
+        if joined != text:
+            notes.note("spaces or line breaks inside the token")
+        return joined
+    match = next(m for m in _CANDIDATE.finditer(text) if "." in m.group())
+    notes.note("the text around the token")
+    if text[match.end() :].startswith(_ELLIPSES):
+        notes.cut = True
+    return match.group()
+
+
+def clean_paste(raw: str) -> Cleaned:
+    """The token in `raw` and the wrappings taken off it, by name (SPEC 3 step 1, SPEC 3.1)."""
+    notes = _Notes()
+    text = _INVISIBLE.sub("", raw)
+    if text != raw:
+        notes.note("invisible characters (zero-width or no-break spaces, soft hyphens)")
+    counted = _count_tokens(text)
+    text = _pick_from_text(_unwrap(text, notes), notes)
+    if "%20" in text:
+        notes.note("'%20' (an encoded space) inside the token")
+        text = text.replace("%20", "")
+    first, rest = _split_glued(text)
+    tokens = max(counted, _glued_count(text) if rest is not None else 1)
+    if rest is not None or tokens > 1:
+        notes.note("the tokens after the first")
+    return Cleaned(text=first, removed=tuple(notes.removed), cut=notes.cut, tokens=tokens)
