@@ -146,7 +146,7 @@ def _unwrap_json(text: str, notes: _Notes) -> str | None:
 def _unwrap_url(text: str, notes: _Notes) -> str | None:
     if _URL.fullmatch(text):
         parts = urlsplit(text)
-        candidates = [parts.query, parts.fragment, parts.fragment.partition("?")[2]]
+        candidates = [parts.query, parts.fragment.partition("?")[2], parts.fragment]
         words = "the web address around the token"
     elif "=" in text and ("&" in text or text.startswith("?")) and not _TOKENISH.fullmatch(text):
         candidates = [text.lstrip("?")]
@@ -207,9 +207,12 @@ def _unwrap(text: str, notes: _Notes) -> str:
 
 
 def _split_glued(text: str) -> tuple[str, str | None]:
-    """(first token, the rest) when a token has another glued to it with no separator: the
-    third part is longer than a signature and its rest begins with eyJ (SPEC 3.1)."""
+    """(first token, the rest) when a token has another glued to it with no separator (the
+    third part is longer than a signature and its rest begins with eyJ, SPEC 3.1) or joined
+    by a dot (a whole signature, then a part beginning with eyJ)."""
     parts = text.split(".")
+    if len(parts) > 3 and len(parts[2]) == SIGNATURE_LENGTH and parts[3].startswith("eyJ"):
+        return ".".join(parts[:3]), ".".join(parts[3:])
     if len(parts) < 3 or len(parts[2]) <= SIGNATURE_LENGTH:
         return text, None
     signature, rest = parts[2][:SIGNATURE_LENGTH], parts[2][SIGNATURE_LENGTH:]
@@ -245,9 +248,12 @@ def _pick_from_text(text: str, notes: _Notes) -> str:
         return joined
     match = next(m for m in _CANDIDATE.finditer(text) if "." in m.group())
     notes.note("the text around the token")
-    if text[match.end() :].startswith(_ELLIPSES):
+    found = match.group()
+    if found.endswith("...") or text[match.end() :].startswith(_ELLIPSES):
+        notes.note("the ellipsis at the end")
         notes.cut = True
-    return match.group()
+        found = found.removesuffix("...")
+    return found
 
 
 def clean_paste(raw: str) -> Cleaned:
