@@ -46,15 +46,19 @@ class SecretGuard:
             secrets.extend(_Secret(old.secret, key.label, False)
                            for old in key.replaced_secrets if old.secret)
         self.secrets = tuple(secrets)
+        self.exact = {s.value: s for s in reversed(self.secrets)}
+        contained = [s for s in self.secrets if len(s.value) >= MIN_CONTAINED]
+        self.contained = tuple(contained)
+        self.shortest = min((len(s.value) for s in contained), default=0)
 
     def holder(self, text: str) -> _Secret | None:
         """The secret `text` is or contains, if any."""
-        for secret in self.secrets:
-            if text == secret.value or (
-                len(secret.value) >= MIN_CONTAINED and secret.value in text
-            ):
-                return secret
-        return None
+        exact = self.exact.get(text)
+        if exact is not None:
+            return exact
+        if not self.contained or len(text) < self.shortest:
+            return None
+        return next((s for s in self.contained if s.value in text), None)
 
     def hide(self, value: object) -> object:
         """A copy of `value` with every string (and key) holding a secret replaced."""

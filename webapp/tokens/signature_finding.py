@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from webapp.tokens.moments import iso_utc
 from webapp.tokens.reasons import Findings
-from webapp.tokens.signing import lenient_signature, mac_matches
+from webapp.tokens.signing import HmacPads, hmac_pads, lenient_signature, mac_matches
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,32 @@ def secret_variants(secret: str, apikey: str) -> tuple[tuple[bytes, str], ...]:
     return tuple(unique)
 
 
+@dataclass(frozen=True)
+class _Hit:
+    kind: str  # primary, other, replaced, variant
+    key: KnownKey | None
+    words: str = ""
+    replaced: ReplacedSecret | None = None
+
+
+_Try = tuple[HmacPads, _Hit]
+
+
+def _pads(secret: str) -> HmacPads:
+    return hmac_pads(secret.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=1024)
+def _tries(key: KnownKey) -> tuple[_Try, tuple[_Try, ...], tuple[_Try, ...]]:
+    """A key's secret, its replaced secrets and its variants as key bytes, made once per key."""
+    current = (_pads(key.secret), _Hit("other", key))
+    replaced = tuple((_pads(old.secret), _Hit("replaced", key, replaced=old))
+                     for old in key.replaced_secrets)
+    variants = tuple((hmac_pads(value), _Hit("variant", key, words=words))
+                     for value, words in secret_variants(key.secret, key.apikey))
+    return current, replaced, variants
+
+
 @dataclass
 class SignatureResult:
     """What the signature check found.
@@ -111,14 +137,6 @@ class SignatureResult:
     signer: KnownKey | None = None
     line: str = "not checked"
     misencoded: bool = False
-
-
-@dataclass(frozen=True)
-class _Hit:
-    kind: str  # primary, other, replaced, variant
-    key: KnownKey | None
-    words: str = ""
-    replaced: ReplacedSecret | None = None
 
 
 @dataclass(frozen=True)
@@ -169,25 +187,24 @@ class SignatureFinder:
 
     # -- the search ------------------------------------------------------------------------
 
-    def _candidates(self, token_key: TokenKey) -> Iterator[tuple[bytes, _Hit]]:
+    def _candidates(self, token_key: TokenKey) -> Iterator[_Try]:
+        """The secrets to try, in the order of SPEC 3 and 3.1: the token's own (or the one-off
+        secret), the other stored ones, the replaced ones, then the common mistakes."""
         if self.secret is not None:
-            yield self.secret.encode("utf-8", "surrogatepass"), _Hit("primary", None)
+            yield _pads(self.secret), _Hit("primary", None)
         else:
             for key in token_key.named:
-                yield key.secret.encode("utf-8", "surrogatepass"), _Hit("primary", key)
+                yield _tries(key)[0][0], _Hit("primary", key)
         primary = set() if self.secret is not None else {id(k) for k in token_key.named}
         for key in self.keys:
             if id(key) not in primary:
-                yield key.secret.encode("utf-8", "surrogatepass"), _Hit("other", key)
+                yield _tries(key)[0]
         named = {id(k) for k in token_key.named}
         ordered = [*token_key.named, *(k for k in self.keys if id(k) not in named)]
         for key in ordered:
-            for old in key.replaced_secrets:
-                yield old.secret.encode("utf-8", "surrogatepass"), _Hit(
-                    "replaced", key, replaced=old)
+            yield from _tries(key)[1]
         for key in ordered:
-            for value, words in secret_variants(key.secret, key.apikey):
-                yield value, _Hit("variant", key, words=words)
+            yield from _tries(key)[2]
 
     def _search(self, read: tuple[bytes, bytes], token_key: TokenKey) -> _Hit | None:
         signing_input, signature = read

@@ -14,6 +14,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Protocol
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -107,12 +108,41 @@ def lenient_signature(token: str) -> tuple[bytes, bytes] | None:
     if not _BASE64URL.fullmatch(text.decode("ascii")) or len(text) % 4 == 1:
         return None
     try:
-        return signing_input, base64url_decode(text)
+        signature = base64url_decode(text)
     except (binascii.Error, ValueError):
         return None
+    # node's jws compares the signature text: other spellings of the same bytes (a last
+    # character with different unused bits) are a mismatch, not a right signature.
+    return (signing_input, signature) if base64url_encode(signature) == text else None
 
 
-def mac_matches(signing_input: bytes, signature: bytes, secret: bytes) -> bool:
-    """True when `signature` is the HMAC-SHA256 of `signing_input` under `secret`."""
-    expected = hmac.new(secret, signing_input, hashlib.sha256).digest()
-    return hmac.compare_digest(expected, signature)
+class _Digest(Protocol):  # hashlib's hash objects (their type is not public)
+    def copy(self) -> _Digest: ...
+    def update(self, data: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+HmacPads = tuple["_Digest", "_Digest"]
+
+
+@lru_cache(maxsize=8192)
+def hmac_pads(secret: bytes) -> HmacPads:
+    """The HMAC-SHA256 key schedule of `secret` (RFC 2104), for mac_matches()."""
+    # RFC 2104: SHA-256 over (key ^ ipad) and (key ^ opad), made once per secret, so that each
+    # try costs two hash copies instead of a whole HMAC set-up (SPEC 3.1: tries stay cheap).
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
+def mac_matches(signing_input: bytes, signature: bytes, pads: HmacPads) -> bool:
+    """True when `signature` is the HMAC-SHA256 (RFC 2104) of `signing_input` under the key
+    whose schedule is `pads` (from hmac_pads())."""
+    inner_pad, outer_pad = pads
+    inner = inner_pad.copy()
+    inner.update(signing_input)
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return hmac.compare_digest(outer.digest(), signature)
