@@ -254,3 +254,74 @@ def test_token_inspect_prints_no_escape_sequence_a_pasted_token_carries(runner, 
     for raw in ("\x1b", "\u202e", "\x07"):
         assert raw not in result.stdout
     assert "p\\u202eq" in result.stdout
+
+# -- SPEC 3.1 (issue 12.4): a secret read from the environment or a file loses surrounding
+# whitespace, and the command says so.
+
+@pytest.mark.parametrize("padding", ["\n", "\r\n", "  ", "\t\n"])
+def test_create_without_a_database_trims_the_environment_secret(no_database, runner, padding):
+    from webapp.tokens import signature_matches
+
+    no_database.config["VIDEOSDK_SECRET_KEY"] = SECRET + padding
+    result = runner.invoke(args=["token", "create"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert signature_matches(token, SECRET)
+    assert not signature_matches(token, SECRET + padding)
+    assert "note: VIDEOSDK_SECRET_KEY: whitespace around the secret" in result.stderr
+    assert SECRET not in result.stderr
+
+
+def test_create_with_a_clean_environment_secret_says_nothing(no_database, runner):
+    result = runner.invoke(args=["token", "create"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_inspect_without_a_database_uses_the_trimmed_environment_secret(no_database, runner):
+    no_database.config["VIDEOSDK_SECRET_KEY"] = " " + SECRET + "\n"
+    minted = mint(MintRequest(permissions=("allow_join",)), apikey="env-api-key",
+                  secret=SECRET, now=datetime(2026, 1, 5, tzinfo=UTC)).token
+    result = runner.invoke(args=["token", "inspect", minted, "--at", "2026-01-05T00:01:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "whitespace around the secret" in result.stderr
+
+
+def test_a_secret_file_with_a_newline_is_trimmed_and_said(runner, stored_key, tmp_path):
+    stranger = mint(MintRequest(permissions=("allow_join",)), apikey="stranger",
+                    secret=OTHER_SECRET, now=datetime(2026, 1, 5, tzinfo=UTC)).token
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("  " + OTHER_SECRET + "\n\n")
+    result = runner.invoke(args=["token", "inspect", stranger, "--secret-file",
+                                 str(secret_file), "--at", "2026-01-05T00:10:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "note: --secret-file: whitespace around the secret" in result.stderr
+    assert OTHER_SECRET not in result.output
+
+
+def test_setup_stores_the_environment_secret_trimmed_and_says_so(app, runner):
+    from webapp.models import VideoSDKKey
+
+    with app.app_context():
+        drop_everything()
+    app.config["VIDEOSDK_API_KEY"] = "my-api-key"
+    app.config["VIDEOSDK_SECRET_KEY"] = "f" * 64 + "\n"
+    result = runner.invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    assert "Note: VIDEOSDK_SECRET_KEY: whitespace around the secret" in result.output
+    with app.app_context():
+        key = db.session.execute(select(VideoSDKKey)).scalar_one()
+        assert videosdk_keys.decrypt_secret(key) == "f" * 64
+
+
+def test_keys_add_secret_stdin_trims_more_than_the_line_end_and_says_so(app, runner):
+    result = runner.invoke(args=["keys", "add", "--label", "prod", "--apikey", "pk-1",
+                                 "--secret-stdin"], input=" " + SECRET + " \n")
+    assert result.exit_code == 0, result.output
+    assert "note: --secret-stdin: whitespace around the secret" in result.stderr
+    with app.app_context():
+        assert videosdk_keys.decrypt_secret(videosdk_keys.key_by_label("prod")) == SECRET
+    plain = runner.invoke(args=["keys", "add", "--label", "dev", "--apikey", "pk-2",
+                                "--secret-stdin"], input=OTHER_SECRET + "\n")
+    assert plain.exit_code == 0, plain.output
+    assert plain.stderr == ""

@@ -25,7 +25,7 @@ keys_cli = AppGroup("keys", help="VideoSDK API key and secret pairs.")
 @click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
 def keys_add(label: str, apikey: str, max_ttl: str | None, secret_stdin: bool) -> None:
     """Store a key pair; the secret is encrypted and shown only as its last 4 characters."""
-    secret = read_secret(secret_stdin, "Secret").strip()
+    secret = read_secret(secret_stdin, "Secret", trim=True).strip()
     try:
         key = videosdk_keys.add_key(label, apikey, secret, max_lifetime=max_ttl)
     except videosdk_keys.KeyringError as error:

@@ -13,6 +13,7 @@ from webapp import config
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
 from webapp.services.accounts import count_admins, create_user, find_user
+from webapp.tokens import TRIMMED_NOTE
 
 
 @click.command("setup")
@@ -41,6 +42,8 @@ def setup_command() -> None:
             )
         else:
             click.echo(f"Key: stored {key.label!r} from VIDEOSDK_API_KEY.")
+            if videosdk_keys.environment_secret()[1]:
+                click.echo(f"Note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.")
     if count_admins() == 0:
         email = app.config["ADMIN_EMAIL"]
         password = secrets.token_urlsafe(18)

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import VideoSDKKey, utcnow
 from webapp.services import issuance, videosdk_keys
 from webapp.tokens import (
+    TRIMMED_NOTE,
     MintedToken,
     MintError,
     MintRequest,
@@ -28,6 +29,7 @@ from webapp.tokens import (
     diagnose,
     mint,
     read_moment,
+    trim_secret,
 )
 
 token_cli = AppGroup("token", help="Mint and inspect VideoSDK tokens.")
@@ -125,6 +127,8 @@ def _mint_with_environment_pair(request: MintRequest) -> MintedToken:
         raise click.ClickException(
             "No stored key and no VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY in the environment."
         )
+    if videosdk_keys.environment_secret()[1]:
+        click.echo(f"note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.", err=True)
     policies = [issuance.ceiling_policy(), Policy(
         max_lifetime=env_key.max_lifetime or videosdk_keys.max_token_lifetime(),
         permissions=frozenset(p.value for p in Permission),
@@ -166,6 +170,8 @@ def token_inspect(token: str | None, room: str | None, participant: str | None, 
                                          use=use, at=at, secret=secret or None)
         else:
             env_key = videosdk_keys.environment_key()
+            if env_key is not None and videosdk_keys.environment_secret()[1]:
+                click.echo(f"note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.", err=True)
             diagnosis = diagnose(raw, keys=[env_key] if env_key else [], room_id=room,
                                  participant_id=participant, use=use, at=at,
                                  secret=secret or None)
@@ -182,8 +188,11 @@ def token_inspect(token: str | None, room: str | None, participant: str | None, 
 
 def _read_secret_file(handle: Any) -> str:
     try:
-        return str(handle.read().decode("utf-8")).strip()
+        secret, trimmed = trim_secret(str(handle.read().decode("utf-8")))
     except UnicodeDecodeError as error:
         raise click.BadParameter(
             f"{handle.name} is not UTF-8 text; a VideoSDK secret is 64 hexadecimal characters.",
             param_hint="'--secret-file'") from error
+    if trimmed:
+        click.echo(f"note: --secret-file: {TRIMMED_NOTE}.", err=True)
+    return secret

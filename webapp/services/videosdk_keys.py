@@ -28,6 +28,7 @@ from webapp.tokens import (
     format_lifetime,
     iso_utc,
     parse_lifetime,
+    trim_secret,
 )
 
 log = logging.getLogger(__name__)
@@ -265,10 +266,20 @@ def known_keys() -> list[KnownKey]:
     return known
 
 
+def environment_secret() -> tuple[str | None, bool]:
+    """VIDEOSDK_SECRET_KEY without surrounding whitespace (SPEC 3.1), and whether any was
+    removed so that the command can say so; (None, False) when unset."""
+    raw = current_app.config.get("VIDEOSDK_SECRET_KEY")
+    if not raw:
+        return None, False
+    secret, trimmed = trim_secret(str(raw))
+    return secret or None, trimmed
+
+
 def environment_key() -> KnownKey | None:
     """The VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY pair of the environment, if set."""
     apikey = current_app.config.get("VIDEOSDK_API_KEY")
-    secret = current_app.config.get("VIDEOSDK_SECRET_KEY")
+    secret, _ = environment_secret()
     if not apikey or not secret:
         return None
     return KnownKey(label="VIDEOSDK_API_KEY (environment)", apikey=apikey, secret=secret,
@@ -280,7 +291,7 @@ def seed_first_key() -> VideoSDKKey | None:
     if all_keys():
         return None
     apikey = current_app.config.get("VIDEOSDK_API_KEY")
-    secret = current_app.config.get("VIDEOSDK_SECRET_KEY")
+    secret, _ = environment_secret()
     if apikey and secret:
         return add_key("default", apikey, secret)
     return add_key(

@@ -27,7 +27,7 @@ from webapp.tokens.minting import (
     mint,
 )
 from webapp.tokens.moments import describe_expiry, iso_utc, read_moment, relative
-from webapp.tokens.signing import fingerprint, sign, signature_matches
+from webapp.tokens.signing import TRIMMED_NOTE, fingerprint, sign, signature_matches, trim_secret
 from webapp.tokens.vocabulary import (
     PERMISSION_EXPLANATIONS,
     ROLE_EXPLANATIONS,
@@ -41,6 +41,7 @@ __all__ = [
     "PRESETS",
     "REASON_CODES",
     "ROLE_EXPLANATIONS",
+    "TRIMMED_NOTE",
     "Diagnosis",
     "Issuance",
     "KnownKey",
@@ -71,4 +72,5 @@ __all__ = [
     "relative",
     "sign",
     "signature_matches",
+    "trim_secret",
 ]

@@ -146,3 +146,14 @@ def mac_matches(signing_input: bytes, signature: bytes, pads: HmacPads) -> bool:
     outer = outer_pad.copy()
     outer.update(inner.digest())
     return hmac.compare_digest(outer.digest(), signature)
+
+
+TRIMMED_NOTE = ("whitespace around the secret (such as the trailing newline echo or a secrets "
+                "file leaves) was removed: node's jsonwebtoken would refuse tokens signed with it")
+
+
+def trim_secret(raw: str) -> tuple[str, bool]:
+    """A secret read from the environment or a file without surrounding whitespace, and whether
+    any was removed (SPEC 3.1): this product never signs with a newline node would refuse."""
+    secret = raw.strip()
+    return secret, secret != raw
