@@ -254,7 +254,7 @@ def inspect(
         actor=actor,
         actor_kind=actor_kind,
         details={"via": via, "verdict": str(diagnosis.verdict),
-                 "fingerprint": diagnosis.fingerprint},
+                 "codes": list(diagnosis.codes), "fingerprint": diagnosis.fingerprint},
     )
     current_app.logger.debug("inspected token %s: %s", diagnosis.fingerprint[:12],
                              diagnosis.verdict)
