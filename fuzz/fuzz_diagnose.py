@@ -2,9 +2,11 @@
 
     .venv/bin/python fuzz/fuzz_diagnose.py -max_total_time=20
 
-The input is read three ways: as a raw paste, as JSON header and payload bytes that get
-encoded and signed with a stored secret (so the claim and time checks are reached), and as
-a valid token with bytes spliced in.
+The input is read four ways: as a raw paste, as JSON header and payload bytes that get
+encoded and signed with a stored secret (so the claim and time checks are reached), as a
+valid token with bytes spliced in, and as a token in the wrappings of SPEC 3.1 (a URL, JSON,
+a bytes literal, invisible characters, an ellipsis, several tokens) with fuzzed text around.
+No output may hold a stored or one-off secret (SPEC 3).
 """
 
 from __future__ import annotations
@@ -58,6 +60,30 @@ VALID = _signed(
 )
 
 
+WRAPPINGS = (
+    "{}", "Bearer {}", "JWT {}", "token={}", "https://app.example/join?room=x&token={}",
+    "https://app.example/#/join?jwt={}", '{{"token": "{}"}}', '{{"a": [{{"b": "Bearer {}"}}]}}',
+    '"{}"', "b'{}'", "b'{}", "{}\u2026", "{}...", "\ufeff{}\u200b", "{}{}", "{} {}",
+    "{}.{}", "log: {} (end)",
+)
+SECRETS = tuple(key.secret for key in KEYS) + ("x",)
+
+
+def _wrapped(fdp: atheris.FuzzedDataProvider) -> str:
+    inner = VALID
+    if fdp.ConsumeBool():
+        where = fdp.ConsumeIntInRange(0, len(VALID))
+        inner = VALID[:where] + fdp.ConsumeUnicode(4) + VALID[where:]
+    if fdp.ConsumeBool():  # a stored secret in a claim or the header
+        inner = _signed(b'{"alg":"HS256","kid":"' + SECRET.encode() + b'"}',
+                        json.dumps({"apikey": fdp.PickValueInList([SECRET, "apikey-a"]),
+                                    "permissions": ["allow_join"]}).encode())
+    raw = inner
+    for _ in range(fdp.ConsumeIntInRange(1, 3)):
+        raw = fdp.PickValueInList(list(WRAPPINGS)).replace("{}", raw)
+    return fdp.ConsumeUnicode(8) + raw + fdp.ConsumeUnicode(8)
+
+
 def _check(raw: str, fdp: atheris.FuzzedDataProvider) -> None:
     use = fdp.PickValueInList([None, "join", "api"])
     room = fdp.PickValueInList([None, "", "r1", "abc-defg-hij"])
@@ -76,13 +102,17 @@ def _check(raw: str, fdp: atheris.FuzzedDataProvider) -> None:
             raise AssertionError(f"{reason.code} does not follow the table")
     if len(set(diagnosis.codes)) != len(diagnosis.codes):
         raise AssertionError(f"a code twice: {diagnosis.codes}")
-    if "not_a_jwt" in diagnosis.codes and set(diagnosis.codes) - {"not_a_jwt", "input_cleaned"}:
+    alone = {"not_a_jwt", "input_cleaned", "secret_exposed", "truncated"}
+    if "not_a_jwt" in diagnosis.codes and set(diagnosis.codes) - alone:
         raise AssertionError(f"not_a_jwt with {diagnosis.codes}")
+    shown = json.dumps(diagnosis.as_dict()) + diagnosis.report() + diagnosis.summary
+    if any(len(s) > 8 and s in shown for s in SECRETS):
+        raise AssertionError("a secret is shown")
 
 
 def test_one_input(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
-    mode = fdp.ConsumeIntInRange(0, 2)
+    mode = fdp.ConsumeIntInRange(0, 3)
     if mode == 0:
         raw = fdp.ConsumeUnicode(fdp.ConsumeIntInRange(0, 4096))
     elif mode == 1:
@@ -91,6 +121,8 @@ def test_one_input(data: bytes) -> None:
             header = b'{"alg":"HS256","typ":"JWT"}'
         payload = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 2000))
         raw = _signed(header, payload)
+    elif mode == 3:
+        raw = _wrapped(fdp)
     else:
         where = fdp.ConsumeIntInRange(0, len(VALID))
         raw = VALID[:where] + fdp.ConsumeUnicode(8) + VALID[where + fdp.ConsumeIntInRange(0, 3) :]

@@ -307,3 +307,56 @@ def test_every_minted_token_diagnoses_valid_with_exactly_its_claims(
     assert diagnosis.verdict is Verdict.VALID
     assert diagnosis.claims == minted.claims
     assert diagnosis.expires_at == minted.expires_at
+
+
+# -- SPEC 3.1: real pastes -----------------------------------------------------------------------
+
+WRAPPERS = st.sampled_from([
+    "{}", "Bearer {}", "JWT {}", "Token {}", "Authorization: Bearer {}", "token={}",
+    "access_token={}", "https://app.example/join?room=x&token={}", "https://a.example/#t={}",
+    '{{"token": "{}"}}', '{{"data": {{"items": [1, "{}"]}}}}', '"{}"', "b'{}'", 'b"{}"', "b'{}",
+    "'{}'", "\u201c{}\u201d", "\u200b{}\u2060", "\ufeff{}", "{}\u00a0", "{}\n", "  {}  ",
+    "log line: {} (401)", "Hi,\n{}\nthanks",
+])
+VALID_PASTES = st.sampled_from([
+    token(), token(roomId="abc-defg-hij", version=2), token(permissions=["ask_join"]),
+])
+
+
+@settings(max_examples=300)
+@given(raw=VALID_PASTES, layers=st.lists(WRAPPERS, min_size=1, max_size=3))
+def test_a_wrapped_token_is_found_and_the_wrappings_named(raw: str, layers: list[str]) -> None:
+    pasted = raw
+    for layer in layers:
+        if "://" in layer and ("://" in pasted or "{" in pasted or " " in pasted):
+            continue  # a URL parameter holds a token, not a document
+        if layer.startswith(("{{", "\"", "b", "'")) and "\"" in pasted and layer != "{}":
+            continue  # quotes inside quotes need escaping, which a customer's tool would do
+        pasted = layer.replace("{}", pasted)
+    diagnosis = diagnose(pasted, keys=KEYS, at=NOW)
+    check(diagnosis)
+    assert diagnosis.cleaned == raw
+    assert diagnosis.verdict is Verdict.VALID
+    assert set(diagnosis.codes) <= {"input_cleaned"}
+    assert bool(diagnosis.removed) == (pasted != raw)
+
+
+@settings(max_examples=200)
+@given(first=VALID_PASTES, second=VALID_PASTES,
+       separator=st.sampled_from(["", " ", "\n", ",", ";", " and ", "."]))
+def test_several_tokens_are_counted_and_the_first_diagnosed(first: str, second: str,
+                                                          separator: str) -> None:
+    diagnosis = diagnose(first + separator + second, keys=KEYS, at=NOW)
+    check(diagnosis)
+    assert diagnosis.cleaned == first
+    assert "several_tokens" in diagnosis.codes
+    assert "2 tokens" in {r.code: r for r in diagnosis.reasons}["several_tokens"].message
+
+
+@settings(max_examples=300)
+@given(raw=st.lists(st.sampled_from(
+    list("eyJabc.=-_+/%\"'b{}[]:,?&#=\u2026 \n\t\u200b\ufeff\u00ad\u00a0")
+    + ["https://", "token=", "Bearer ", "JWT ", "...", token()[:40], token()]),
+    max_size=30).map("".join))
+def test_any_mixture_of_wrappings_is_diagnosed(raw: str) -> None:
+    check(diagnose(raw, keys=KEYS, at=NOW))

@@ -26,7 +26,7 @@ _SCHEMES = (
     ("jwt", "the 'JWT' prefix", True),
     ("token", "the 'Token' prefix", True),
 )
-_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=(?=[^=.&\s])")
+_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=\s*(?=[^=.&\s])")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 _BYTES = re.compile(r"[bB]([\"'])")
 # A token as it may stand in running text: base64url parts (lenient: '=' '+' '/' kept so that
@@ -148,7 +148,8 @@ def _unwrap_url(text: str, notes: _Notes) -> str | None:
         parts = urlsplit(text)
         candidates = [parts.query, parts.fragment.partition("?")[2], parts.fragment]
         words = "the web address around the token"
-    elif "=" in text and ("&" in text or text.startswith("?")) and not _TOKENISH.fullmatch(text):
+    elif ("=" in text and ("&" in text or text.startswith("?"))
+          and not _TOKENISH.fullmatch(text) and not any(c.isspace() for c in text)):
         candidates = [text.lstrip("?")]
         words = "the query string around the token"
     else:
@@ -242,7 +243,8 @@ def _count_tokens(text: str) -> int:
 def _pick_from_text(text: str, notes: _Notes) -> str:
     """The token inside running text (a log line, an e-mail), or the text joined up."""
     joined = _WHITESPACE.sub("", text)
-    if _TOKENISH.fullmatch(joined.replace("%20", "")) or not _holds_token(text):
+    whole = _TOKENISH.fullmatch(joined.replace("%20", "")) and _count_tokens(text) < 2
+    if whole or not _holds_token(text):
         if joined != text:
             notes.note("spaces or line breaks inside the token")
         return joined
