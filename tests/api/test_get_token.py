@@ -156,3 +156,17 @@ def test_a_head_probe_mints_nothing(app, api, caller):
     with app.app_context():
         assert db.session.execute(select(IssuedToken)).first() is None
         assert db.session.execute(select(AuditEvent)).first() is None
+
+
+def test_an_expired_get_token_token_is_told_to_call_get_token_again(api, caller):
+    """Issue 16.6: the fix never suggests a lifetime /get-token cannot give."""
+    from datetime import UTC, datetime, timedelta
+
+    token = api.get("/get-token", headers=caller.headers).get_json()["token"]
+    later = datetime.fromtimestamp(payload_of(token)["exp"], UTC) + timedelta(hours=3)
+    body = api.post("/api/v1/tokens/inspect", headers=caller.headers,
+                    json={"token": token, "at": later.isoformat()}).get_json()
+    expired = next(r for r in body["reasons"] if r["code"] == "expired")
+    assert "Call /get-token again" in expired["fix"]
+    assert "expiresIn" not in expired["fix"]
+    assert "Call /get-token again" in body["summary"]

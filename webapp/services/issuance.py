@@ -6,7 +6,7 @@ Console, API and CLI all mint through :func:`issue` and diagnose through
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import rawsql
 from webapp.extensions import db
-from webapp.models import ApiClient, IssuedToken, User, VideoSDKKey, utcnow
+from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey, utcnow
 from webapp.services import audit
 from webapp.services.videosdk_keys import decrypt_secret, known_keys, max_token_lifetime, policy_of
 from webapp.tokens import (
@@ -218,7 +218,23 @@ def lookup(fingerprint: str, prefer: str | None = None) -> Issuance | None:
         client_id=row.client.name if row.client is not None else None,
         also_by=tuple(f"API client {_issuer_name(other)}" if other.client_id is not None
                       else _issuer_name(other) for other in rows if other is not row),
+        via=_minted_via(row),
     )
+
+
+def _minted_via(row: IssuedToken) -> str | None:
+    """The door a token was minted through (console, api, get-token, cli), from its audit
+    entry: the diagnosis fits its advice to it (a /get-token token's lifetime is fixed)."""
+    details = db.session.execute(
+        select(AuditEvent.details).where(
+            AuditEvent.action == "token.minted",
+            AuditEvent.target == row.key_label,
+            AuditEvent.at.between(row.issued_at - timedelta(seconds=5),
+                                  row.issued_at + timedelta(minutes=1)),
+        ).order_by(AuditEvent.id)
+    ).scalars()
+    via = next((d.get("via") for d in details if d.get("fingerprint") == row.fingerprint), None)
+    return via if isinstance(via, str) else None
 
 
 def _issuer_name(row: IssuedToken) -> str:
