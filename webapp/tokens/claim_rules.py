@@ -6,30 +6,15 @@ Values compare case-sensitively, as node jsonwebtoken and VideoSDK compare them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
-from webapp.tokens.reading import show
+from webapp.tokens.reading import js_number, show
 from webapp.tokens.reasons import Findings, Use, kind, names
 from webapp.tokens.vocabulary import (
     CONFLICTS_WITH_ASK_JOIN,
-    PERMISSION_VALUES,
-    ROLE_VALUES,
     Permission,
     Role,
 )
-
-
-def js_number(value: object) -> float | None:
-    """A claim as JavaScript reads a JSON number: finite, never a boolean; else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
 
 # jsonwebtoken's sign() options, which do nothing when put among the claims (SPEC 3).
 JWT_SIGN_OPTIONS = ("expiresIn", "notBefore", "algorithm", "audience", "issuer", "subject",
@@ -87,25 +72,11 @@ def check_permissions(found: Findings, claims: Mapping[str, object]) -> None:
         )
         return
     value = claims["permissions"]
-    if not isinstance(value, list):
-        found.add(
-            "invalid_permissions",
-            f"permissions must be a list, but is {kind(value)} ({show(value)}).",
-            "Write permissions as a list, such as permissions: ['allow_join'].",
-        )
+    if not _list_of(found, "invalid_permissions", "permissions", value, Permission,
+                    fixes=("Write permissions as a list, such as permissions: ['allow_join'].",
+                           "Use only allow_join, ask_join and allow_mod, spelled exactly so.")):
         return
-    unknown = [v for v in value if not (isinstance(v, str) and v in PERMISSION_VALUES)]
-    if unknown:
-        hint = ""
-        if any(isinstance(v, str) and v.lower() in PERMISSION_VALUES for v in unknown):
-            hint = " Values are case-sensitive."
-        found.add(
-            "invalid_permissions",
-            f"permissions holds {names([show(v) for v in unknown])}, which "
-            f"{'is' if len(unknown) == 1 else 'are'} not a VideoSDK permission; the known "
-            f"ones are allow_join, ask_join and allow_mod.{hint}",
-            "Use only allow_join, ask_join and allow_mod, spelled exactly so.",
-        )
+    assert isinstance(value, list)  # noqa: S101 - _list_of said so
     clashing = [p for p in CONFLICTS_WITH_ASK_JOIN if p in value]
     if Permission.ASK_JOIN in value and clashing:
         others = names(sorted(clashing))
@@ -122,23 +93,39 @@ def check_roles(found: Findings, claims: Mapping[str, object]) -> None:
     """`invalid_roles`: roles present but not a list of crawler and rtc."""
     if "roles" not in claims:
         return
-    roles = claims["roles"]
-    if not isinstance(roles, list):
-        found.add(
-            "invalid_roles",
-            f"roles must be a list, but is {kind(roles)} ({show(roles)}).",
-            "Write roles as a list such as roles: ['rtc'], or leave roles out.",
-        )
-        return
-    unknown = [r for r in roles if not (isinstance(r, str) and r in ROLE_VALUES)]
+    _list_of(found, "invalid_roles", "roles", claims["roles"], Role,
+             fixes=("Write roles as a list such as roles: ['rtc'], or leave roles out.",
+                    "Use only crawler (server-side APIs) and rtc (meetings), or leave roles "
+                    "out."))
+
+
+_KINDS = {"permissions": "permission", "roles": "role"}
+
+
+def _list_of(found: Findings, code: str, name: str, value: object,
+             vocabulary: type[Permission] | type[Role], *, fixes: tuple[str, str]) -> bool:
+    """`code` when `value` is not a list, or holds values outside `vocabulary` (compared
+    case-sensitively); True when it is a list, so that further rules may read it."""
+    not_a_list, unknown_values = fixes
+    allowed = [v.value for v in vocabulary]
+    if not isinstance(value, list):
+        found.add(code, f"{name} must be a list, but is {kind(value)} ({show(value)}).",
+                  not_a_list)
+        return False
+    unknown = [v for v in value if not (isinstance(v, str) and v in allowed)]
     if unknown:
+        hint = ""
+        if any(isinstance(v, str) and v.lower() in allowed for v in unknown):
+            hint = " Values are case-sensitive."
+        known = names(allowed)
         found.add(
-            "invalid_roles",
-            f"roles holds {names([show(r) for r in unknown])}, which "
-            f"{'is' if len(unknown) == 1 else 'are'} not a VideoSDK role; the known "
-            "ones are crawler and rtc.",
-            "Use only crawler (server-side APIs) and rtc (meetings), or leave roles out.",
+            code,
+            f"{name} holds {names([show(v) for v in unknown])}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not a VideoSDK {_KINDS[name]}; the known "
+            f"ones are {known}.{hint}",
+            unknown_values,
         )
+    return True
 
 
 def check_version(found: Findings, claims: Mapping[str, object]) -> None:

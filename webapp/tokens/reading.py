@@ -158,3 +158,15 @@ def decode_lenient(segment: str) -> bytes | None:
     normal = segment.rstrip("=").replace("+", "-").replace("/", "_")
     decoded = decode_segment(normal)
     return decoded if isinstance(decoded, bytes) else None
+
+
+def js_number(value: object) -> float | None:
+    """A value as JavaScript reads a JSON number: finite, never a boolean; else None (SPEC 3
+    reading rules: `2.0` is `2`, a boolean is never a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

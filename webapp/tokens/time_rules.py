@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from webapp.tokens.claim_rules import js_number
 from webapp.tokens.lifetimes import format_lifetime
 from webapp.tokens.moments import duration, iso_utc
-from webapp.tokens.reading import show
+from webapp.tokens.reading import js_number, show
 from webapp.tokens.reasons import Findings, kind, names
 
 MILLISECONDS_THRESHOLD = 1e11  # seconds-since-1970 values stay below this until the year 5138

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
 from webapp.tokens.moments import iso_utc
+from webapp.tokens.reading import js_number
 
 
 class Permission(StrEnum):
@@ -85,17 +85,6 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _finite_number(value: object) -> float | None:
-    """The value as JavaScript reads a JSON number, or None: booleans are never numbers."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _moment(seconds: float) -> str | None:
     """Seconds since 1970 as a UTC sentence fragment, or None when no calendar can show it."""
     try:
@@ -130,7 +119,7 @@ def explain_claim(name: str, value: object) -> str:
         is_two = not isinstance(value, bool) and isinstance(value, int | float) and value == 2
         detail = "version 2" if is_two else f"{_short(value)}: should be the number 2"
     elif name in ("iat", "exp", "nbf"):
-        seconds = _finite_number(value)
+        seconds = js_number(value)
         moment = None if seconds is None else _moment(seconds)
         if seconds is None:
             detail = f"{_short(value)}: not a time in seconds since 1970"
