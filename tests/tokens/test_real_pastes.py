@@ -453,3 +453,12 @@ def test_expires_in_in_the_payload_changes_the_no_expiry_fix() -> None:
     diagnosis = diagnose(token(exp=DROP, expiresIn="2h"), keys=KEYS, at=NOW)
     no_expiry = {r.code: r for r in diagnosis.reasons}["no_expiry"]
     assert "Move expiresIn out of the payload" in no_expiry.fix
+
+
+@pytest.mark.parametrize("name", ["\udcdc\x00tok", "t\u00e9ken", "a" * 80, ""])
+def test_a_parameter_name_from_the_paste_is_shown_only_when_it_reads_as_one(name: str) -> None:
+    diagnosis = diagnose(f"?{name}={V}&x=1", keys=KEYS, at=NOW)
+    assert diagnosis.cleaned == V
+    diagnosis.report().encode("utf-8")
+    json.dumps(diagnosis.as_dict()).encode("utf-8")
+    assert "(a parameter)" in " ".join(diagnosis.removed)

@@ -27,6 +27,7 @@ _SCHEMES = (
     ("token", "the 'Token' prefix", True),
 )
 _NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=\s*(?=[^=.&\s])")
+_PARAMETER = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 _BYTES = re.compile(r"[bB]([\"'])")
 # A token as it may stand in running text: base64url parts (lenient: '=' '+' '/' kept so that
@@ -157,7 +158,9 @@ def _unwrap_url(text: str, notes: _Notes) -> str | None:
     for query in candidates:
         for name, value in parse_qsl(query, keep_blank_values=True):
             if _holds_token(value):
-                notes.note(f"{words} (its '{name}' parameter)")
+                # The name is the paste's: named only when it reads as a parameter name.
+                shown = f"its '{name}' parameter" if _PARAMETER.fullmatch(name) else "a parameter"
+                notes.note(f"{words} ({shown})")
                 return value
     return None
 
