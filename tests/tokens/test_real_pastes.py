@@ -462,3 +462,15 @@ def test_a_parameter_name_from_the_paste_is_shown_only_when_it_reads_as_one(name
     diagnosis.report().encode("utf-8")
     json.dumps(diagnosis.as_dict()).encode("utf-8")
     assert "(a parameter)" in " ".join(diagnosis.removed)
+
+
+def test_a_cut_token_joined_to_the_next_by_a_dot_is_diagnosed_first() -> None:
+    diagnosis = diagnose(V[:-20] + "." + OTHER, keys=KEYS, at=NOW)
+    assert set(diagnosis.codes) == {"truncated", "several_tokens", "input_cleaned"}
+    assert diagnosis.cleaned == V[:-20]
+
+
+def test_pieces_of_tokens_run_together_are_named_so() -> None:
+    message = diagnose(f"{HEAD}.{PAYLOAD[:30]}eyJhbGci.{PAYLOAD}.{SIG}", keys=KEYS,
+                       at=NOW).reasons[0].message
+    assert "two tokens run together" in message

@@ -213,14 +213,14 @@ def _unwrap(text: str, notes: _Notes) -> str:
 def _split_glued(text: str) -> tuple[str, str | None]:
     """(first token, the rest) when a token has another glued to it with no separator (the
     third part is longer than a signature and its rest begins with eyJ, SPEC 3.1) or joined
-    by a dot (a whole signature, then a part beginning with eyJ)."""
+    by a dot (a fourth part beginning with eyJ: a second header)."""
     parts = text.split(".")
-    if len(parts) > 3 and len(parts[2]) == SIGNATURE_LENGTH and parts[3].startswith("eyJ"):
-        return ".".join(parts[:3]), ".".join(parts[3:])
-    if len(parts) < 3 or len(parts[2]) <= SIGNATURE_LENGTH:
+    if len(parts) < 3:
         return text, None
     signature, rest = parts[2][:SIGNATURE_LENGTH], parts[2][SIGNATURE_LENGTH:]
     if not rest.startswith("eyJ"):
+        if len(parts) > 3 and parts[3].startswith("eyJ"):
+            return ".".join(parts[:3]), ".".join(parts[3:])
         return text, None
     return ".".join([*parts[:2], signature]), ".".join([rest, *parts[3:]])
 

@@ -54,6 +54,9 @@ def _looks_like(text: str, keys: Sequence[KnownKey], guard: SecretGuard, pasted:
 
 def _shape(text: str, pasted: str) -> str:
     parts = text.count(".") + 1
+    if parts > 3 and any("eyJ" in part for part in text.split(".")[2:]):
+        return (f"It has {parts} parts and a second header ('eyJ...') inside: two tokens run "
+                "together, at least one of them cut.")
     if parts == 5:
         header = decode_segment(text.split(".")[0])
         parsed = parse_object(header) if isinstance(header, bytes) else None
