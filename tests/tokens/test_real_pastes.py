@@ -474,3 +474,14 @@ def test_pieces_of_tokens_run_together_are_named_so() -> None:
     message = diagnose(f"{HEAD}.{PAYLOAD[:30]}eyJhbGci.{PAYLOAD}.{SIG}", keys=KEYS,
                        at=NOW).reasons[0].message
     assert "two tokens run together" in message
+
+
+@pytest.mark.parametrize(
+    ("pasted", "verdict"),
+    [("https://[", Verdict.INVALID), ("http://a]b/", Verdict.INVALID),
+     (f"https://[::1/?token={V}", Verdict.VALID)],  # the token is found in the text
+)
+def test_a_url_urllib_refuses_is_still_diagnosed(pasted: str, verdict: Verdict) -> None:
+    diagnosis = diagnose(pasted, keys=KEYS, at=NOW)
+    assert diagnosis.verdict is verdict
+    json.dumps(diagnosis.as_dict()).encode("utf-8")

@@ -146,7 +146,10 @@ def _unwrap_json(text: str, notes: _Notes) -> str | None:
 
 def _unwrap_url(text: str, notes: _Notes) -> str | None:
     if _URL.fullmatch(text):
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # urllib refuses an unbalanced '[' (an IPv6 host): no URL then
+            return None
         candidates = [parts.query, parts.fragment.partition("?")[2], parts.fragment]
         words = "the web address around the token"
     elif ("=" in text and ("&" in text or text.startswith("?"))
