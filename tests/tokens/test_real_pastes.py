@@ -485,3 +485,11 @@ def test_a_url_urllib_refuses_is_still_diagnosed(pasted: str, verdict: Verdict) 
     diagnosis = diagnose(pasted, keys=KEYS, at=NOW)
     assert diagnosis.verdict is verdict
     json.dumps(diagnosis.as_dict()).encode("utf-8")
+
+
+@pytest.mark.parametrize(("lifetime", "meant"), [(0, "120m"), (1, "120m"), (7, "2h"), (604, "7d")])
+def test_the_expired_fix_names_the_missing_unit_not_minting_again(lifetime: int,
+                                                                  meant: str) -> None:
+    diagnosis = diagnose(token(iat=T - 1000, exp=T - 1000 + lifetime), keys=KEYS, at=NOW)
+    fix = {r.code: r for r in diagnosis.reasons}["expired"].fix
+    assert f"expiresIn: '{meant}'" in fix and not fix.startswith("Mint a new token")

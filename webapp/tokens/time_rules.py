@@ -99,6 +99,11 @@ def _expired_fix(usable: Mapping[str, float], now: float, via: str | None) -> st
     """The fix for `expired` that fits the case (issue 16.6): a token of /get-token cannot be
     given another lifetime; a short-lived token used long after its end was stored."""
     exp, iat = usable["exp"], usable.get("iat")
+    mark = unitless_string(exp - iat) if iat is not None else None
+    if mark is not None:
+        string, meant = mark
+        return (f"Give expiresIn its unit where the token is signed (expiresIn: '{meant}', not "
+                f"'{string}'), then mint a new one: minting again as before expires as fast.")
     if via == "get-token":
         return (f"Call /get-token again when the user joins: its tokens live {DROPIN_LIFETIME}"
                 ", so fetch one for each join rather than keeping one.")
