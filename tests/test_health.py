@@ -29,7 +29,7 @@ def test_readyz_is_503_when_the_database_is_down(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable",
-                                   "checks": {"database": "unavailable",
+                                   "checks": {"database": "unavailable", "lifecycle": "ok",
                                               **({"rate_limit_storage": "ok"}
                                                  if "ratelimit_probe" in app.extensions else {})}}
 

@@ -56,9 +56,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    from webapp import health
     from webapp.web import display, errors, navigation, security
 
     display.init_app(app)
+    health.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     security.init_app(app)
@@ -95,8 +97,9 @@ def _configure(app: Flask, test_config: dict[str, Any]) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # WAL lets readers work while one writer commits; the busy timeout makes a
-    # second writer wait instead of failing with "database is locked".
+    # WAL lets readers work while one writer commits. The busy timeout, which makes a second
+    # writer wait instead of failing with "database is locked", is sqlite3's own `timeout`
+    # (SQLITE_BUSY_TIMEOUT_MS, see _engine_options).
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -107,7 +110,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         if name == "main" and filename:
             settings.make_private(filename, filename + "-wal", filename + "-shm")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -120,6 +122,9 @@ def _engine_options(app: Flask) -> None:
         # A local file cannot go stale under a pooled connection: the ping would be one more
         # statement on every request for nothing.
         options["pool_pre_ping"] = False
+        # How long a writer waits for another's lock before the request answers 503.
+        options["connect_args"] = {"timeout": int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000,
+                                   **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -35,3 +35,30 @@ def init_app(app: Flask) -> None:
     # runner's, say): this app's records still go through the escaping formatter.
     if default_handler not in app.logger.handlers:
         app.logger.addHandler(default_handler)
+    # Flask-Limiter writes "falling back to in-memory storage" (and "recovered") to its own
+    # logger, which it silences with a NullHandler: operators would never learn that limits
+    # stopped being shared. Its records go to the app's log too, once each as it logs them.
+    limiter_log = logging.getLogger("flask-limiter")
+    if _TO_APP_LOG not in limiter_log.handlers:
+        limiter_log.addHandler(_TO_APP_LOG)
+    if limiter_log.level == logging.NOTSET:  # else someone's logging set it: theirs wins
+        limiter_log.setLevel(level)  # "recovered" is an INFO line
+
+
+class _ForwardToAppLog(logging.Handler):
+    """Hands a library's records to the handlers of the app's own logger ("webapp").
+
+    Only to those: a logging set up on the root logger already receives them, as the
+    library's logger propagates, and must not see them twice.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        app_log = logging.getLogger("webapp")
+        if not app_log.isEnabledFor(record.levelno):
+            return
+        for handler in app_log.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+_TO_APP_LOG = _ForwardToAppLog()
