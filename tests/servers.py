@@ -50,17 +50,19 @@ class Gunicorn:
     """``gunicorn wsgi:app`` with the repository's config, its logs captured to files."""
 
     def __init__(self, env: dict[str, str], log_dir: Path, workers: int = 3,
-                 name: str = "app") -> None:
+                 name: str = "app", config: str = "gunicorn.conf.py") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        # Stopped at once unless a test asks for gunicorn.conf.py's drain (see there).
+        self.env = {"GUNICORN_DRAIN_SECONDS": "0", **os.environ, **env}
         self.workers = workers
+        self.config = config
         self.access_log = log_dir / f"{name}-access.log"
         self.error_log = log_dir / f"{name}-error.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> Gunicorn:
-        command = [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
+        command = [GUNICORN, "--config", self.config, "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(self.workers), "--access-logfile", str(self.access_log),
                    "--error-logfile", str(self.error_log), "--capture-output", "wsgi:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
