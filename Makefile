@@ -28,7 +28,10 @@ dev-venv: $(VENV)/.installed-dev
 setup: venv
 	$(BIN)/flask --app webapp setup
 
+# Loopback by default: facing the network, gunicorn's sync workers belong behind nginx (see the
+# README's "Behind nginx"); HOST=0.0.0.0 binds every interface anyway.
 run: setup
+	@echo "Serving on http://$(HOST):$(PORT)/$(if $(filter 127.0.0.1 localhost ::1,$(HOST)), (loopback only: put nginx in front to serve a network, see README), (not loopback: gunicorn's sync workers belong behind nginx, see README))"
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: dev-venv

@@ -1,4 +1,5 @@
-"""Several instances on one PostgreSQL database and one Redis, as production runs them.
+"""Several instances on one PostgreSQL database and one Redis, behind nginx, as production
+runs them (SPEC 7): Debian's nginx with the README's configuration (tests/nginx.py).
 
 Needs TEST_DATABASE_URL (a PostgreSQL server: the tests use their own database `tc_scale`
 on it, created when missing, so that they never clash with the main suite's) and
@@ -21,6 +22,7 @@ from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 
 from tests.conftest import csrf_token_from
+from tests.nginx import Nginx
 from tests.servers import Gunicorn, run_cli
 from tests.support import unavailable
 from webapp import create_app
@@ -63,12 +65,14 @@ def scale_redis_url() -> str:
 
 @dataclass
 class Deployment:
-    """Two gunicorn instances on one database and one Redis, and the settings they share."""
+    """Two gunicorn instances on one database and one Redis behind nginx, and the settings
+    they share."""
 
     env: dict[str, str]
     a: Gunicorn
     b: Gunicorn
     shared: Flask  # an app on the same database, to arrange and look at stored state
+    nginx: Nginx  # the load balancer in front of a and b
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run `flask --app webapp ARGS` against the shared database; its output."""
@@ -90,7 +94,8 @@ def _fresh_schema(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """`flask db upgrade` on a fresh tc_scale, then instances A and B, two workers each."""
+    """`flask db upgrade` on a fresh tc_scale, then instances A and B, two workers each, and
+    nginx in front of both."""
     database_url, redis_url = scale_database_url(), scale_redis_url()
     _fresh_schema(database_url)
     root = tmp_path_factory.mktemp("scale")
@@ -112,8 +117,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                  name="a")
     b = Gunicorn({**env, "TOKEN_CONSOLE_INSTANCE_PATH": str(root / "b")}, root, workers=2,
                  name="b")
-    with a, b:
-        yield Deployment(env=env, a=a, b=b, shared=shared)
+    with a, b, Nginx([f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"], root / "nginx") as proxy:
+        yield Deployment(env=env, a=a, b=b, shared=shared, nginx=proxy)
     with shared.app_context():
         db.session.remove()
         db.engine.dispose()

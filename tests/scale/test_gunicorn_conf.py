@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import runpy
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 def settings(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, object]:
     for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
-                 "GUNICORN_MAX_REQUESTS"):
+                 "GUNICORN_MAX_REQUESTS", "GUNICORN_DRAIN_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -59,3 +60,18 @@ def test_a_token_in_a_query_string_never_reaches_the_access_log(tmp_path):
         access = server.access_log.read_text()
     assert '"GET /healthz HTTP/1.1" 200' in access
     assert secret not in access and "token=" not in access and "tck_" not in access
+
+
+def test_sigterm_drains_a_few_seconds_unless_told(monkeypatch):
+    assert settings(monkeypatch)["drain_seconds"] == 5.0
+    assert settings(monkeypatch, GUNICORN_DRAIN_SECONDS="0")["drain_seconds"] == 0.0
+    conf = settings(monkeypatch)
+    assert callable(conf["on_starting"]) and callable(conf["when_ready"])
+
+
+def test_make_run_binds_to_loopback_and_says_so():
+    done = subprocess.run(["make", "-n", "run"], cwd=CONF.parent, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "--bind 127.0.0.1:5000 wsgi:app" in done.stdout
+    assert "Serving on http://127.0.0.1:5000/ (loopback only:" in done.stdout

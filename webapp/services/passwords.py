@@ -6,8 +6,8 @@ import base64
 import os
 
 from argon2 import PasswordHasher, Type
-from argon2.low_level import ARGON2_VERSION
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import ARGON2_VERSION
 from flask import Flask, current_app
 
 
