@@ -122,6 +122,7 @@ drain_seconds = float(os.environ.get("GUNICORN_DRAIN_SECONDS", "5"))
 # whose byte layout this writes): a small memory file made by the master before any worker
 # is forked, found by the workers through TOKEN_CONSOLE_STATE_FD.
 STATE_FD = "TOKEN_CONSOLE_STATE_FD"
+STATE_NAME = "token-console-state"
 STATE_BYTES = 16
 DRAINING_OFFSET = 0
 
@@ -143,21 +144,18 @@ _state = None  # the master's mapping of the shared bytes, once on_starting has 
 
 
 def _shared_state():
-    """The master's handle on the shared readiness bytes, made once per master."""
-    descriptor = os.environ.get(STATE_FD, "")
-    if not descriptor.isdigit():
-        if hasattr(os, "memfd_create"):  # Linux: memory only, whatever the disks hold
-            fd = os.memfd_create("token-console-state")
-            os.ftruncate(fd, STATE_BYTES)
-        else:
-            handle = tempfile.TemporaryFile()
-            handle.write(bytes(STATE_BYTES))
-            handle.flush()
-            fd = os.dup(handle.fileno())
-            handle.close()
-        os.environ[STATE_FD] = str(fd)
-        descriptor = str(fd)
-    return mmap.mmap(int(descriptor), STATE_BYTES)
+    """The shared readiness bytes, new for each master (a re-executed master too)."""
+    if hasattr(os, "memfd_create"):  # Linux: memory only, whatever the disks hold
+        fd = os.memfd_create(STATE_NAME)
+        os.ftruncate(fd, STATE_BYTES)
+    else:
+        handle = tempfile.TemporaryFile()
+        handle.write(bytes(STATE_BYTES))
+        handle.flush()
+        fd = os.dup(handle.fileno())
+        handle.close()
+    os.environ[STATE_FD] = str(fd)
+    return mmap.mmap(fd, STATE_BYTES)
 
 
 def on_starting(server):
@@ -242,7 +240,7 @@ class _Handover:
     def _refuse_new_connections(self):
         code = b"".join(struct.pack("HBBI", *line) for line in _DROP_SYN)
         self._program = ctypes.create_string_buffer(code)
-        fprog = struct.pack("HL", len(_DROP_SYN), ctypes.addressof(self._program))
+        fprog = struct.pack("HP", len(_DROP_SYN), ctypes.addressof(self._program))
         done = False
         for listener in self.listeners:
             sock = self._tcp(listener)

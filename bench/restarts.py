@@ -43,6 +43,7 @@ print(f"{{libraries - started:.3f}} {{imported - libraries:.3f}} {{built - impor
 
 
 def longest_pauses(config: str, folder: Path) -> list[float]:
+    folder.mkdir(parents=True, exist_ok=True)
     env = sqlite_env(folder, "hup")
     done = run_cli(env, "db", "upgrade")
     if done.returncode != 0:
@@ -88,6 +89,7 @@ def _ask(url: str, stop: threading.Event, answered: list[float], failed: list[st
 
 def startup_pieces(folder: Path, preload: str) -> tuple[float, float, float]:
     """(libraries, import webapp, create_app) in seconds, in a fresh interpreter."""
+    folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **sqlite_env(folder, "start")}
     done = subprocess.run([sys.executable, "-c", STARTUP.format(preload=preload)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120, check=True)

@@ -12,13 +12,10 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.error import URLError
-from urllib.request import urlopen
 
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, end, free_port, wait_for_healthz
 from tests.support import unavailable
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -82,27 +79,15 @@ class Nginx:
         self.process = subprocess.Popen(
             [NGINX, "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.error_log()[-2000:]}")
-            try:
-                with urlopen(self.url + "/healthz", timeout=2):  # noqa: S310 - loopback only
-                    return self
-            except (URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("nginx did not answer /healthz in time")
+        try:
+            wait_for_healthz(self.process, self.url, timeout, self.error_log)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        end(self.process, timeout=15)
 
     def error_log(self) -> str:
         path = self.folder / "error.log"

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -21,6 +22,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_healthz(process: subprocess.Popen[bytes], url: str, timeout: float,
+                     log: Callable[[], str]) -> None:
+    """Until ``url``/healthz answers; RuntimeError (with the end of ``log()``) if the
+    process exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited: {log()[-2000:]}")
+        try:
+            with urlopen(url + "/healthz", timeout=1):  # noqa: S310 - loopback only
+                return
+        except (URLError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"{process.args[0]} did not answer /healthz in time")
+
+
+def end(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL past ``timeout`` seconds; nothing if it has ended already."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def sqlite_env(tmp_path: Path, name: str, **extra: str) -> dict[str, str]:
@@ -67,31 +96,19 @@ class Gunicorn:
                    "--error-logfile", str(self.error_log), "--capture-output", "wsgi:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.error_log.read_text()[-2000:]}")
-            try:
-                with urlopen(self.url + "/healthz", timeout=1):  # noqa: S310 - loopback only
-                    return self
-            except (URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not answer /healthz in time")
+        try:
+            wait_for_healthz(self.process, self.url, timeout, lambda: self.error_log.read_text())
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def signal(self, signum: signal.Signals) -> None:
         assert self.process is not None
         self.process.send_signal(signum)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        end(self.process, timeout=30)
 
     def logs(self) -> str:
         """Everything gunicorn and the app wrote."""
@@ -103,6 +120,26 @@ class Gunicorn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def migrated_sqlite(folder: Path, name: str, **extra: str) -> tuple[dict[str, str], str]:
+    """A SQLite deployment under ``folder``, migrated, with one key and one client far above
+    any test's load: its environment (see sqlite_env) and the client's key."""
+    from flask_migrate import upgrade
+
+    from webapp.extensions import db
+    from webapp.services import api_clients, videosdk_keys
+
+    env = sqlite_env(folder, name, **extra)
+    app = app_for(env)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "webapp" / "migrations"))
+        videosdk_keys.add_key("load", "load-api-key", "L" * 64)
+        _, client_key = api_clients.create_client("load", ["tokens:mint"], key_labels=["load"],
+                                                  rate_limit="1000000/minute")
+        db.session.commit()
+        db.engine.dispose()
+    return env, client_key
 
 
 def run_cli(env: dict[str, str], *args: str,

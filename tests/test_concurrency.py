@@ -7,37 +7,24 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from tests.servers import Gunicorn, app_for, sqlite_env
+from tests.servers import Gunicorn, app_for, migrated_sqlite
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
-from webapp.services import api_clients, videosdk_keys
 
 pytestmark = pytest.mark.slow
-
-MIGRATIONS = str(Path(__file__).resolve().parent.parent / "webapp" / "migrations")
 
 
 @pytest.fixture
 def deployment(tmp_path):
     """A migrated SQLite file with a key and a client above any load; env and client key."""
-    env = sqlite_env(tmp_path, "shared")
-    app = app_for(env)
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        videosdk_keys.add_key("load", "load-api-key", "L" * 64)
-        _, client_key = api_clients.create_client("load", ["tokens:mint"], key_labels=["load"],
-                                              rate_limit="1000000/minute")
-        db.session.commit()
-        db.engine.dispose()
-    return app, env, client_key
+    env, client_key = migrated_sqlite(tmp_path, "shared")
+    return app_for(env), env, client_key
 
 
 def mint(url: str, client_key: str, room: str) -> int:

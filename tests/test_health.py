@@ -57,3 +57,30 @@ def test_readyz_says_whether_the_schema_is_this_codes(app, client, revision, sta
     assert response.status_code == status
     assert response.get_json()["checks"]["schema"] == schema
     assert response.get_json()["status"] == ("ok" if status == 200 else "unavailable")
+
+
+def test_the_shared_state_is_mapped_only_from_the_masters_memory_file(tmp_path):
+    import os
+
+    from webapp.health.lifecycle import STATE_BYTES, STATE_FD, STATE_NAME, InstanceState
+
+    shared = os.memfd_create(STATE_NAME)
+    os.ftruncate(shared, STATE_BYTES)
+    other = os.open(tmp_path / "a-file-of-16-bytes", os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(other, b"x" * STATE_BYTES)
+    try:
+        one, two = (InstanceState.attach({STATE_FD: str(shared)}) for _ in range(2))
+        one.begin_draining()
+        one.record_write_failure()
+        assert two.draining and two.write_failed_at is not None  # one state, two mappings
+        two.record_write_success()
+        assert one.write_failed_at is None
+        # A variable inherited by a process that has another file open under that number:
+        # a private state, and the file is left alone.
+        stray = InstanceState.attach({STATE_FD: str(other)})
+        stray.begin_draining()
+        assert (tmp_path / "a-file-of-16-bytes").read_bytes() == b"x" * STATE_BYTES
+        assert not InstanceState.attach({STATE_FD: "999999"}).draining
+    finally:
+        os.close(shared)
+        os.close(other)

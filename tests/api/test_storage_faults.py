@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, func, select, text
@@ -24,7 +25,7 @@ from tests.support import login
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
-from webapp.web.errors import FaultLog, StorageFault
+from webapp.web.errors import FaultLog, StorageFault, storage_fault
 
 MINT = {"permissions": ["allow_join"], "roomId": "fault-room-value"}
 
@@ -248,3 +249,70 @@ def test_readiness_is_503_while_the_instance_drains(app):
     assert answer.get_json()["checks"]["lifecycle"].startswith("draining: SIGTERM received")
     # Still serving meanwhile.
     assert client.get("/healthz").status_code == 200
+
+
+def pg_options(options: str) -> dict[str, object]:
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": options}}}
+
+
+def test_a_read_only_postgresql_is_503_and_turns_readiness_503(postgres_app, caller: Caller,
+                                                               tmp_path, caplog):
+    # A hot standby, or a database switched to read-only: every write refused (25006).
+    read_only = create_app({**base_config(tmp_path / "ro", postgres_app.config["DATABASE_URL"]),
+                            "ENCRYPTION_KEYS": postgres_app.config["ENCRYPTION_KEYS"],
+                            **pg_options("-c default_transaction_read_only=on")})
+    client = read_only.test_client()
+    before = recorded(postgres_app)
+    assert_unavailable_problem(client.post("/api/v1/tokens", json=MINT, headers=caller.headers),
+                               "5")
+    assert recorded(postgres_app) == before
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["checks"]["writes"].startswith("failing")
+    assert fault_lines(caplog) == [
+        "storage fault: database cannot be written (disk full, read-only or I/O error) on "
+        "POST /api/v1/tokens; answered 503"]
+    with read_only.app_context():
+        db.engine.dispose()
+
+
+def test_a_postgresql_lock_held_past_the_lock_timeout_is_503(postgres_app, caller: Caller,
+                                                             tmp_path, caplog):
+    impatient = create_app({**base_config(tmp_path / "lt", postgres_app.config["DATABASE_URL"]),
+                            "ENCRYPTION_KEYS": postgres_app.config["ENCRYPTION_KEYS"],
+                            **pg_options("-c lock_timeout=300")})
+    holder = create_engine(postgres_app.config["DATABASE_URL"])
+    try:
+        with holder.begin() as connection:
+            connection.execute(text("LOCK TABLE issued_tokens IN ACCESS EXCLUSIVE MODE"))
+            answer = impatient.test_client().post("/api/v1/tokens", json=MINT,
+                                                  headers=caller.headers)
+    finally:
+        holder.dispose()
+    assert_unavailable_problem(answer, "1")
+    assert fault_lines(caplog) == [
+        "storage fault: database locked past the busy timeout on POST /api/v1/tokens; "
+        "answered 503"]
+    with impatient.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (psycopg.errors.DiskFull("no space"), StorageFault.UNWRITABLE),
+    (psycopg.errors.ReadOnlySqlTransaction("read-only"), StorageFault.UNWRITABLE),
+    (psycopg.errors.LockNotAvailable("lock"), StorageFault.LOCKED),
+    (psycopg.errors.QueryCanceled("statement timeout"), StorageFault.LOCKED),
+    (psycopg.errors.DeadlockDetected("deadlock"), StorageFault.LOCKED),
+    (psycopg.errors.AdminShutdown("terminating"), StorageFault.CONNECTION_LOST),
+    (psycopg.errors.CannotConnectNow("starting up"), StorageFault.CONNECTION_LOST),
+    (psycopg.errors.TooManyConnections("too many"), StorageFault.UNREACHABLE),
+    (psycopg.errors.SqlclientUnableToEstablishSqlconnection("refused"),
+     StorageFault.UNREACHABLE),
+    (psycopg.OperationalError("connection failed: refused"), StorageFault.UNREACHABLE),
+    (psycopg.OperationalError("the connection is lost"), StorageFault.CONNECTION_LOST),
+    (psycopg.errors.UndefinedTable("no such table"), None),
+    (psycopg.errors.UniqueViolation("duplicate"), None),
+    (ValueError("not storage at all"), None),
+])
+def test_driver_errors_are_classified_by_their_sqlstate(error, kind):
+    assert storage_fault(error) is kind

@@ -19,18 +19,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from tests.servers import Gunicorn, app_for, free_port, sqlite_env
+from tests.servers import Gunicorn, app_for, free_port, migrated_sqlite, sqlite_env
 from tests.support import unavailable
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
-from webapp.services import api_clients, videosdk_keys
 
 pytestmark = pytest.mark.slow
 
-MIGRATIONS = str(Path(__file__).resolve().parents[2] / "webapp" / "migrations")
 MINT = {"permissions": ["allow_join"], "roomId": "fault-room"}
 
 
@@ -56,15 +53,7 @@ class Site:
 
 
 def make_site(folder: Path, **extra: str) -> Site:
-    env = sqlite_env(folder, "faults", **extra)
-    app = app_for(env)
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-        videosdk_keys.add_key("main", "fault-api-key", "F" * 64)
-        _, client_key = api_clients.create_client("faults", ["tokens:mint"], key_labels=["main"],
-                                              rate_limit="100000/minute")
-        db.session.commit()
-        db.engine.dispose()
+    env, client_key = migrated_sqlite(folder, "faults", **extra)
     return Site(env=env, headers={"Authorization": f"Bearer {client_key}"},
                 database=folder / "faults.db")
 

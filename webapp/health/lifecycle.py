@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import struct
 import threading
 import time
 
 STATE_FD = "TOKEN_CONSOLE_STATE_FD"
+STATE_NAME = "token-console-state"  # the name gunicorn.conf.py gives its memory file
 STATE_BYTES = 16
 DRAINING_OFFSET = 0
 WRITE_FAILED_OFFSET = 8
@@ -45,11 +47,11 @@ class InstanceState:
         """The state the gunicorn master shares through ``TOKEN_CONSOLE_STATE_FD``, else a
         private one (a process not started by this repository's gunicorn.conf.py)."""
         descriptor = environ.get(STATE_FD, "")
-        if descriptor.isdigit():
+        if descriptor.isdigit() and _is_state_file(int(descriptor)):
             try:
                 return cls(mmap.mmap(int(descriptor), STATE_BYTES))
             except (OSError, ValueError):
-                pass  # not ours after all (an inherited variable, a closed descriptor)
+                pass
         return cls(mmap.mmap(-1, STATE_BYTES))
 
     @property
@@ -84,3 +86,18 @@ class InstanceState:
                 return False
             self._last_probe = now
             return True
+
+
+def _is_state_file(descriptor: int) -> bool:
+    """Whether ``descriptor`` is the master's state file, not whatever a process that merely
+    inherited the variable has open under that number (mapping that would corrupt it)."""
+    try:
+        found = os.fstat(descriptor)
+    except OSError:
+        return False
+    if not stat.S_ISREG(found.st_mode) or found.st_size != STATE_BYTES:
+        return False
+    try:
+        return os.readlink(f"/proc/self/fd/{descriptor}").startswith(f"/memfd:{STATE_NAME}")
+    except OSError:
+        return True  # no /proc (not Linux): gunicorn.conf.py made a 16-byte temporary file

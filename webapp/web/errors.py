@@ -141,11 +141,14 @@ _SQLITE_FAULTS = (
     ("SQLITE_PERM", StorageFault.UNWRITABLE),
     ("SQLITE_CANTOPEN", StorageFault.UNREACHABLE),
 )
-# PostgreSQL's SQLSTATEs (Appendix A of its manual), by prefix: class 08 is a connection
-# exception, 53100 disk_full, 53300 too_many_connections, 25006 read_only_sql_transaction,
-# 55P03 lock_not_available, 57014 query_canceled (a statement or lock timeout), 40P01
-# deadlock_detected, 57P01-57P03 the server shutting down or not yet accepting.
+# PostgreSQL's SQLSTATEs (Appendix A of its manual), by prefix, first match: 08001 and
+# 08004 a connection refused or rejected, the rest of class 08 one broken, 53100 disk_full,
+# 53300 too_many_connections, 25006 read_only_sql_transaction, 55P03 lock_not_available,
+# 57014 query_canceled (a statement or lock timeout), 40P01 deadlock_detected, 57P01-57P03
+# the server shutting down or not yet accepting.
 _SQLSTATE_FAULTS = (
+    ("08001", StorageFault.UNREACHABLE),
+    ("08004", StorageFault.UNREACHABLE),
     ("08", StorageFault.CONNECTION_LOST),
     ("53100", StorageFault.UNWRITABLE),
     ("53300", StorageFault.UNREACHABLE),
@@ -222,7 +225,7 @@ UNAVAILABLE = ("The service cannot reach or write its storage right now. Nothing
                "try again after Retry-After seconds.")
 
 
-def _storage_unavailable(error: Exception, kind: StorageFault) -> Response | tuple[str, int]:
+def _storage_unavailable(kind: StorageFault) -> Response:
     # Whatever the request had staged goes: nothing is recorded as done that was not. The
     # rollback itself may fail on a dead connection; the session is discarded either way.
     try:
@@ -265,7 +268,7 @@ def instance_state() -> InstanceState:
 def _any_error(error: Exception) -> Response | tuple[str, int]:
     kind = storage_fault(error)
     if kind is not None:
-        return _storage_unavailable(error, kind)
+        return _storage_unavailable(kind)
     return _unexpected(error)
 
 
