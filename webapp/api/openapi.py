@@ -28,8 +28,10 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "422": ("A field is missing, of the wrong type, unknown, or breaks a VideoSDK rule; "
             "`errors` maps each field to its messages.", "validation_failed"),
     "429": ("Over the client's rate limit. Carries Retry-After.", "rate_limited"),
-    "503": ("A stored key cannot be used: its secret does not decrypt with ENCRYPTION_KEYS. "
-            "An operator must fix the setting; the console says the same.",
+    "503": ("Nothing was done: storage cannot be reached or written right now (database "
+            "unreachable, locked, disk full or read-only; retry after Retry-After), or a stored "
+            "key cannot be used because its secret does not decrypt with ENCRYPTION_KEYS (an "
+            "operator must fix the setting; the console says the same).",
             "service_unavailable"),
 }
 
@@ -70,6 +72,9 @@ def _errors(*statuses: str) -> dict[str, Any]:
         elif status == "429":
             headers = {"Retry-After": {"required": True, "schema": {"type": "integer"},
                                        "description": "Seconds to wait."}, **_RATE_HEADERS}
+        elif status == "503":
+            headers = {"Retry-After": {"required": False, "schema": {"type": "integer"},
+                                       "description": "Seconds to wait, when storage failed."}}
         out[status] = _problem_response(description, codes, headers)
     return out
 
