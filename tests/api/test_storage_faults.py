@@ -129,6 +129,9 @@ def test_an_unreachable_database_is_503_on_the_api_the_drop_in_and_the_console(t
     headers = {"Authorization": "Bearer tck_" + "x" * 40}
     assert_unavailable_problem(client.post("/api/v1/tokens", json=MINT, headers=headers), "5")
     assert_unavailable_problem(client.get("/get-token?roomId=r", headers=headers), "5")
+    assert_unavailable_problem(client.post("/create-meeting", json={}, headers=headers), "5")
+    assert_unavailable_problem(client.post("/validate-meeting/abc-def", json={},
+                                           headers=headers), "5")
     assert_unavailable_problem(client.post("/api/v1/tokens/inspect", json={"token": "x.y.z"},
                                            headers=headers), "5")
     page = login(client, "someone@example.com", "a password that is long")
