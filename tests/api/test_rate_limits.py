@@ -117,15 +117,16 @@ def test_with_redis_down_limits_fall_back_to_memory_and_readyz_says_503(tmp_path
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.get_json() == {"status": "unavailable",
-                                "checks": {"database": "ok", "schema": "ok",
-                                           "rate_limit_storage": "unavailable"}}
+                                "checks": {"database": "ok", "schema": "ok", "writes": "ok",
+                                           "rate_limit_storage": "unavailable",
+                                           "lifecycle": "ok"}}
 
 
 def test_readyz_is_ok_with_memory_storage(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"database": "ok", "schema": "ok",
-                                          "rate_limit_storage": "ok"}
+    assert ready.get_json()["checks"] == {"database": "ok", "schema": "ok", "writes": "ok",
+                                          "rate_limit_storage": "ok", "lifecycle": "ok"}
 
 
 _OTHER_INSTANCE = """
