@@ -128,9 +128,10 @@ DRAINING_OFFSET = 0
 
 # Libraries every worker imports, imported once in the master so that each worker (on start,
 # and on each SIGHUP, which replaces them all) inherits them from the fork instead of reading
-# them again: most of a worker's start-up time (see the README's "Restarts"). The app itself
-# (webapp) is still imported and created in each worker, so a SIGHUP still loads new code;
-# upgrading one of these libraries needs a restart, not a SIGHUP.
+# them again: most of a worker's start-up time (see the README's "Restarts"). The app is still
+# created in each worker and its blueprints and services imported there, so a SIGHUP loads
+# their new code; upgrading one of these libraries needs a restart, not a SIGHUP (as does a
+# change to webapp/logs.py and what it imports, which this file needs at its top).
 PRELOADED_LIBRARIES = (
     "flask", "werkzeug", "jinja2", "click", "itsdangerous", "sqlalchemy", "sqlalchemy.orm",
     "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "flask_sqlalchemy",
