@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import base_config, drop_everything
@@ -118,3 +118,44 @@ def test_0004_forgets_typed_texts_held_in_clear(app):
             (hashed, hashed), ("dev@example.com", "dev@example.com"),
             ("dev@example.com", "dev@example.com")]
     assert runner.invoke(args=["db", "downgrade", "0003"]).exit_code == 0
+
+
+_KEY_ROW = ("INSERT INTO videosdk_keys (id, label, apikey, secret_encrypted, secret_last4, "
+            "max_lifetime, allowed_permissions, allowed_roles, disabled, sandbox, created_at) "
+            "VALUES (7, 'default', 'pk', :cipher, 'beef', 86400, '[]', '[]', false, false, "
+            "'2026-01-01 00:00:00')")
+_REPLACED_ROW = ("INSERT INTO replaced_key_secrets (key_id, secret_encrypted, replaced_at, "
+                 "replaced_by) VALUES (7, :cipher, '2026-11-01 00:00:00', 'cli')")
+
+
+def test_0005_adds_the_replaced_secrets_and_its_downgrade_keeps_the_keys(app):
+    """On SQLite and, in CI, PostgreSQL: the keys stored before 0005 stay as they were both
+    ways; replaced secrets belong to their key (gone with it) and go with the table."""
+    with app.app_context():
+        drop_everything()
+        engine = db.engine
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0
+    with engine.begin() as connection:
+        connection.execute(text(_KEY_ROW), {"cipher": b"current"})
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with engine.begin() as connection:
+        connection.execute(text(_REPLACED_ROW), {"cipher": b"old"})
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text(_REPLACED_ROW.replace("(7,", "(8,")), {"cipher": b"x"})
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT key_id, secret_encrypted, replaced_by FROM replaced_key_secrets").all() == [
+            (7, b"old", "cli")]
+    assert [i["column_names"] for i in inspect(engine).get_indexes("replaced_key_secrets")] == [
+        ["key_id"]]
+
+    result = runner.invoke(args=["db", "downgrade", "0004"])
+    assert result.exit_code == 0, result.output
+    assert "replaced_key_secrets" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT id, label, secret_encrypted FROM videosdk_keys").all() == [
+            (7, "default", b"current")]
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

@@ -156,6 +156,24 @@ class VideoSDKKey(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class ReplacedKeySecret(db.Model):  # type: ignore[name-defined,misc]
+    """A secret a key had before it was replaced, kept (encrypted) 90 days for the diagnosis.
+
+    Never shown anywhere: the diagnosis tries it when a token's signature matches nothing
+    current, and names the key, when and by whom (SPEC 3 `replaced_secret`, SPEC 4).
+    """
+
+    __tablename__ = "replaced_key_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("videosdk_keys.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    replaced_by: Mapped[str] = mapped_column(String(254), nullable=False)
+
+
 class ApiClient(db.Model):  # type: ignore[name-defined,misc]
     """An application that calls the JSON API with a bearer client key."""
 
@@ -233,6 +251,7 @@ __all__ = [
     "AuditEvent",
     "IssuedToken",
     "LoginFailure",
+    "ReplacedKeySecret",
     "User",
     "UserSession",
     "VideoSDKKey",

@@ -97,8 +97,10 @@ def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
     rotating = app_with(f"{new},{old}")
     result = rotating.test_cli_runner().invoke(args=["keys", "rotate-encryption"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Re-encrypted 1 secret under the newest encryption key.\n"
-    assert cli_events(rotating, "key.encryption_rotated")[-1].details == {"count": 1}
+    assert result.output == \
+        "Re-encrypted 1 secret and 0 replaced secrets under the newest encryption key.\n"
+    assert cli_events(rotating, "key.encryption_rotated")[-1].details == {
+        "count": 1, "replacedCount": 0}
 
     after = app_with(new)
     with after.app_context():

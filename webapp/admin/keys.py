@@ -79,7 +79,9 @@ def edit_key(key_id: int) -> ResponseReturnValue:
     form = EditKeyForm(data={"max_lifetime": format_lifetime(key.max_lifetime),
                              "permissions": key.allowed_permissions,
                              "roles": key.allowed_roles})
-    context: dict[str, Any] = {"key": key, "action_form": ActionForm()}
+    context: dict[str, Any] = {"key": key, "action_form": ActionForm(),
+                               "replacements": videosdk_keys.replacements(key),
+                               "retention_days": videosdk_keys.REPLACED_SECRET_RETENTION.days}
     if form.validate_on_submit():
         before = _policy_details(key)
         try:
@@ -97,8 +99,6 @@ def edit_key(key_id: int) -> ResponseReturnValue:
         if changes:
             audit.record("key.updated", target=key.label, details={"changes": changes},
                          commit=False)
-        if form.new_secret.data:
-            audit.record("key.secret_replaced", target=key.label, commit=False)
         db.session.commit()
         if changes or form.new_secret.data:
             flash(f"Key {key.label!r} saved.", "success")

@@ -7,9 +7,10 @@ from cryptography.fernet import InvalidToken
 from flask.cli import AppGroup
 
 from webapp.characters import visible
-from webapp.cli.prompts import read_secret
+from webapp.cli.prompts import read_key_secret, read_secret
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
+from webapp.tokens import iso_utc
 
 # Secrets come from a hidden prompt or
 # stdin, never from an argument, so they stay out of shell history and `ps`.
@@ -52,17 +53,47 @@ def keys_list() -> None:
                    + ",".join(state))
 
 
+@keys_cli.command("set-secret")
+@click.argument("label")
+@click.option("--secret-stdin", is_flag=True, help="Read the new secret from standard input.")
+def keys_set_secret(label: str, secret_stdin: bool) -> None:
+    """Replace a key's secret; the old one is kept 90 days, never shown, for the diagnosis."""
+    key = videosdk_keys.key_by_label(label)
+    if key is None:
+        raise click.ClickException(f"No key is labelled {label!r}.")
+    secret = read_key_secret(secret_stdin)
+    try:
+        kept_until = videosdk_keys.replace_secret(key, secret)
+    except videosdk_keys.KeyringError as error:
+        db.session.rollback()
+        audit.record("key.secret_replaced", target=label, outcome="refused",
+                     details={"reason": str(error)})
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    kept = (f"the old one is kept until {iso_utc(kept_until)} so that the inspector names "
+            "tokens still signed with it" if kept_until is not None else
+            "the old one could not be decrypted with ENCRYPTION_KEYS and is not kept")
+    click.echo(f"Replaced the secret of key {key.label!r}: now {videosdk_keys.masked_secret(key)}; "
+               f"{kept}.")
+
+
 @keys_cli.command("rotate-encryption")
 def keys_rotate_encryption() -> None:
     """Re-encrypt every stored secret under the newest key of ENCRYPTION_KEYS."""
     try:
-        count = videosdk_keys.rotate_encryption()
+        rotation = videosdk_keys.rotate_encryption()
     except (videosdk_keys.KeyringError, InvalidToken) as error:
         db.session.rollback()
         raise click.ClickException(
             "A stored secret cannot be decrypted with ENCRYPTION_KEYS: keep the old key "
             "listed after the new one until rotation has run.") from error
-    audit.record("key.encryption_rotated", details={"count": count}, commit=False)
+    audit.record("key.encryption_rotated", commit=False, details={
+        "count": rotation.secrets, "replacedCount": rotation.replaced_secrets})
     db.session.commit()
-    click.echo(f"Re-encrypted {count} secret{'' if count == 1 else 's'} "
+    click.echo(f"Re-encrypted {_count(rotation.secrets, 'secret')} and "
+               f"{_count(rotation.replaced_secrets, 'replaced secret')} "
                "under the newest encryption key.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,7 +1,10 @@
 """The stored VideoSDK keys: secrets encrypted at rest, policies, and look-ups.
 
 Secrets are encrypted with MultiFernet under ENCRYPTION_KEYS (newest first),
-so keys can be rotated: old keys still decrypt, the newest encrypts.
+so keys can be rotated: old keys still decrypt, the newest encrypts. A replaced secret is
+kept, encrypted the same way and never shown, for REPLACED_SECRET_RETENTION (SPEC 4
+`/admin/keys`), so that the diagnosis can name a backend still signing with it (SPEC 3
+`replaced_secret`).
 """
 
 from __future__ import annotations
@@ -10,20 +13,24 @@ import logging
 import secrets as random_secrets
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from webapp.characters import refusal
 from webapp.extensions import db
-from webapp.models import VideoSDKKey
+from webapp.models import ReplacedKeySecret, VideoSDKKey, utcnow
+from webapp.services import audit
 from webapp.tokens import (
     KnownKey,
     LifetimeError,
     Permission,
     Policy,
+    ReplacedSecret,
     Role,
     format_lifetime,
     iso_utc,
@@ -38,6 +45,9 @@ SANDBOX_LABEL = "sandbox"
 # Plaintext secrets kept per worker, keyed by their ciphertext: a handful of keys, each
 # decrypted once instead of on every mint. Bounded so a churn of replaced secrets cannot grow it.
 _SECRET_CACHE_SIZE = 256
+# Long enough for a backend that missed a rotation to be noticed (tokens of the old secret
+# failing for weeks), short enough that a leaked secret does not linger: SPEC 4 `/admin/keys`.
+REPLACED_SECRET_RETENTION = timedelta(days=90)
 
 
 class KeyringError(ValueError):
@@ -95,8 +105,11 @@ class _SecretCache:
 
 
 def decrypt_secret(key: VideoSDKKey) -> str:
-    """The plaintext secret of a stored key."""
-    ciphertext = bytes(key.secret_encrypted)
+    """The plaintext secret of a stored key; KeyringError when ENCRYPTION_KEYS cannot open it."""
+    return _decrypt(bytes(key.secret_encrypted), f"The secret of key {key.label!r}")
+
+
+def _decrypt(ciphertext: bytes, what: str) -> str:
     cache: _SecretCache | None = current_app.extensions.get("secret_cache")
     if cache is not None and (known := cache.get(ciphertext)) is not None:
         return known
@@ -105,10 +118,8 @@ def decrypt_secret(key: VideoSDKKey) -> str:
     except InvalidToken as error:
         # The operator's to fix, wherever it shows (a 503 page, a 503 problem, exit 4): say
         # so in the log too, by the key's label only.
-        log.error("The secret of key %r cannot be decrypted with ENCRYPTION_KEYS", key.label)
-        raise KeyringError(
-            f"The secret of key {key.label!r} cannot be decrypted with ENCRYPTION_KEYS."
-        ) from error
+        log.error("%s cannot be decrypted with ENCRYPTION_KEYS", what)
+        raise KeyringError(f"{what} cannot be decrypted with ENCRYPTION_KEYS.") from error
     if cache is not None:
         cache.put(ciphertext, plaintext)
     return plaintext
@@ -209,12 +220,90 @@ def update_policy(
     key.allowed_roles = _checked(roles, Role)
 
 
-def replace_secret(key: VideoSDKKey, secret: str) -> None:
-    """Store a new secret for an existing key; the caller commits."""
+def replace_secret(key: VideoSDKKey, secret: str) -> datetime | None:
+    """Store a new secret for a key, keep the old one and audit who replaced it; the caller commits.
+
+    The one way a secret is replaced (admin page and `flask keys set-secret`): the old
+    ciphertext is kept as it is (not decrypted) with the moment and the acting person, or `cli`,
+    for REPLACED_SECRET_RETENTION, and older replaced secrets are purged (SPEC 4 `/admin/keys`).
+    The audit line names the key and the actor, never any part of either secret. Returns until
+    when the old secret is kept: None when ENCRYPTION_KEYS no longer opens it (replacing is then
+    the way back, and a secret nobody can read would only break the diagnosis). Raises
+    KeyringError for a short secret or the one stored already.
+    """
     if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
         raise KeyringError(f"The secret must be at least {MIN_SECRET_BYTES} bytes long.")
+    try:
+        current: str | None = decrypt_secret(key)
+    except KeyringError:
+        current = None
+    if secret == current:
+        raise KeyringError(f"That is the secret key {key.label!r} has already.")
+    actor, actor_kind = audit.current_actor()
+    now = utcnow()
+    _purge_replaced_secrets(now)
+    kept_until = now + REPLACED_SECRET_RETENTION if current is not None else None
+    if kept_until is not None:
+        db.session.add(ReplacedKeySecret(key_id=key.id, secret_encrypted=key.secret_encrypted,
+                                         replaced_at=now, replaced_by=actor))
     key.secret_encrypted = encrypt_secret(secret)
     key.secret_last4 = secret[-4:]
+    audit.record("key.secret_replaced", target=key.label, actor=actor, actor_kind=actor_kind,
+                 details={"oldSecretKeptUntil": iso_utc(kept_until) if kept_until else None},
+                 commit=False)
+    return kept_until
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """When and by whom a key's secret was replaced, as admins see it: never the secret."""
+
+    replaced_at: datetime
+    replaced_by: str
+    kept_until: datetime
+
+
+def replacements(key: VideoSDKKey) -> list[Replacement]:
+    """The replacements of a key's secret still kept, newest first (SPEC 4 `/admin/keys`)."""
+    rows = db.session.execute(
+        select(ReplacedKeySecret.replaced_at, ReplacedKeySecret.replaced_by)
+        .where(ReplacedKeySecret.key_id == key.id,
+               ReplacedKeySecret.replaced_at >= utcnow() - REPLACED_SECRET_RETENTION)
+        .order_by(ReplacedKeySecret.replaced_at.desc(), ReplacedKeySecret.id.desc())
+    ).all()
+    return [Replacement(at, by, at + REPLACED_SECRET_RETENTION) for at, by in rows]
+
+
+def _purge_replaced_secrets(now: datetime) -> None:
+    db.session.execute(delete(ReplacedKeySecret).where(
+        ReplacedKeySecret.replaced_at < now - REPLACED_SECRET_RETENTION))
+
+
+def _replaced_secrets_by_key(labels: dict[int, str]) -> dict[int, tuple[ReplacedSecret, ...]]:
+    """Every kept replaced secret, decrypted, by key id, newest first: one query.
+
+    Plaintexts come from the per-worker cache after the first inspection; expired rows seen
+    here are purged in the caller's transaction.
+    """
+    now = utcnow()
+    cutoff = now - REPLACED_SECRET_RETENTION
+    rows = db.session.execute(
+        select(ReplacedKeySecret.key_id, ReplacedKeySecret.secret_encrypted,
+               ReplacedKeySecret.replaced_at, ReplacedKeySecret.replaced_by)
+        .order_by(ReplacedKeySecret.replaced_at.desc(), ReplacedKeySecret.id.desc())
+    ).all()
+    found: dict[int, list[ReplacedSecret]] = {}
+    expired = False
+    for key_id, ciphertext, replaced_at, replaced_by in rows:
+        if replaced_at < cutoff:
+            expired = True
+            continue
+        secret = _decrypt(bytes(ciphertext),
+                          f"A replaced secret of key {labels.get(key_id, str(key_id))!r}")
+        found.setdefault(key_id, []).append(ReplacedSecret(secret, replaced_at, replaced_by))
+    if expired:
+        _purge_replaced_secrets(now)
+    return {key_id: tuple(secrets) for key_id, secrets in found.items()}
 
 
 def key_by_label(label: str) -> VideoSDKKey | None:
@@ -248,7 +337,12 @@ def _policy(max_lifetime: float, permissions: tuple[str, ...], roles: tuple[str,
 
 
 def known_keys() -> list[KnownKey]:
-    """Every stored key with its plaintext secret, plus the VIDEOSDK_* pair, for diagnosis."""
+    """Every stored key with its plaintext secret, plus the VIDEOSDK_* pair, for diagnosis.
+
+    Each stored key carries its replaced secrets still kept, newest first: two queries in all.
+    """
+    stored = all_keys()
+    replaced = _replaced_secrets_by_key({key.id: key.label for key in stored})
     known = [
         KnownKey(
             label=key.label,
@@ -257,8 +351,9 @@ def known_keys() -> list[KnownKey]:
             disabled=key.disabled,
             sandbox=key.sandbox,
             max_lifetime=float(key.max_lifetime),
+            replaced_secrets=replaced.get(key.id, ()),
         )
-        for key in all_keys()
+        for key in stored
     ]
     env_key = environment_key()
     if env_key is not None and all(k.apikey != env_key.apikey for k in known):
@@ -302,13 +397,29 @@ def seed_first_key() -> VideoSDKKey | None:
     )
 
 
-def rotate_encryption() -> int:
-    """Re-encrypt every stored secret under the newest encryption key; the count."""
+@dataclass(frozen=True)
+class Rotation:
+    """What `keys rotate-encryption` re-encrypted: current secrets and replaced ones kept."""
+
+    secrets: int
+    replaced_secrets: int
+
+
+def rotate_encryption() -> Rotation:
+    """Re-encrypt every stored secret, replaced ones included, under the newest encryption key.
+
+    Expired replaced secrets are purged first. Raises InvalidToken when a ciphertext opens
+    under none of ENCRYPTION_KEYS; the caller rolls back.
+    """
     fernet = _fernet()
     keys = all_keys()
     for key in keys:
         key.secret_encrypted = fernet.rotate(key.secret_encrypted)
-    return len(keys)
+    _purge_replaced_secrets(utcnow())
+    replaced = list(db.session.execute(select(ReplacedKeySecret)).scalars())
+    for row in replaced:
+        row.secret_encrypted = fernet.rotate(row.secret_encrypted)
+    return Rotation(secrets=len(keys), replaced_secrets=len(replaced))
 
 
 def masked_secret(key: VideoSDKKey) -> str:
