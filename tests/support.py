@@ -47,7 +47,7 @@ def statements_run(app: Flask) -> Iterator[list[str]]:
 def create_schema() -> None:
     """The models' tables, stamped at the newest migration as `flask db upgrade` leaves them
     (so /readyz finds the schema current), without running every migration for each test."""
-    from webapp.health.views import known_revisions
+    from webapp.services.schema import known_revisions
 
     db.create_all()
     head, _ = known_revisions()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from webapp.characters import visible
+from webapp.cli.setup import StoredRecordsGroup
 from webapp.extensions import db
 from webapp.models import ApiClient
 from webapp.services import audit
@@ -17,7 +17,7 @@ from webapp.tokens import (
     format_lifetime,
 )
 
-clients_cli = AppGroup("clients", help="API clients and their bearer keys.")
+clients_cli = StoredRecordsGroup("clients", help="API clients and their bearer keys.")
 
 
 @clients_cli.command("create")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 from cryptography.fernet import InvalidToken
-from flask.cli import AppGroup
 
 from webapp.characters import visible
 from webapp.cli.prompts import read_key_secret, read_secret
+from webapp.cli.setup import StoredRecordsGroup
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
 from webapp.tokens import iso_utc
@@ -15,7 +15,7 @@ from webapp.tokens import iso_utc
 # Secrets come from a hidden prompt or
 # stdin, never from an argument, so they stay out of shell history and `ps`.
 
-keys_cli = AppGroup("keys", help="VideoSDK API key and secret pairs.")
+keys_cli = StoredRecordsGroup("keys", help="VideoSDK API key and secret pairs.")
 
 
 @keys_cli.command("add")

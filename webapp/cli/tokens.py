@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.characters import visible_lines
-from webapp.extensions import db
 from webapp.models import VideoSDKKey, utcnow
 from webapp.services import issuance, videosdk_keys
+from webapp.services.schema import SETUP_COMMAND, setup_needed
 from webapp.tokens import (
     TRIMMED_NOTE,
     MintedToken,
@@ -39,24 +36,15 @@ EXIT_FAILURE = 4
 
 
 def _database_ready() -> bool:
-    """Whether the database answers and has been set up (`flask setup` / `db upgrade`)."""
-    url = db.engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).exists():
-        return False  # asking would create an empty database file where none should be
-    try:
-        db.session.execute(select(VideoSDKKey.id).limit(1))
-    except SQLAlchemyError:
-        db.session.rollback()
-        return False
-    return True
+    """Whether stored keys can be read; without them tokens are signed with the VIDEOSDK_* pair."""
+    return setup_needed() is None
 
 
 def _signing_key(label: str | None) -> VideoSDKKey | None:
     """The stored key to sign with, or None to sign with the VIDEOSDK_* pair."""
     if not _database_ready():
         if label:
-            raise click.ClickException("--key needs the database: run `flask --app webapp setup`.")
+            raise click.ClickException(f"--key needs the database: run `{SETUP_COMMAND}`.")
         return None
     if label:
         key = videosdk_keys.key_by_label(label)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from webapp.characters import visible
 from webapp.cli.prompts import read_secret
+from webapp.cli.setup import StoredRecordsGroup
 from webapp.extensions import db
 from webapp.models import ROLES, User
 from webapp.services import accounts, audit
 from webapp.services.accounts import AccountError, create_user, find_user
 
-users_cli = AppGroup("users", help="People who sign in to the console.")
+users_cli = StoredRecordsGroup("users", help="People who sign in to the console.")
 
 
 

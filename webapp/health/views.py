@@ -7,9 +7,6 @@ disk, a read-only database), or the instance drains after SIGTERM.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from alembic.script import ScriptDirectory
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
@@ -19,6 +16,7 @@ from webapp.extensions import db
 from webapp.health import bp
 from webapp.health.lifecycle import InstanceState
 from webapp.services.authorization import public
+from webapp.services.schema import schema_state
 
 DRAINING = "draining: SIGTERM received, this instance stops accepting soon"
 WRITES_FAILING = "failing: a write failed (disk full or read-only) and none has succeeded since"
@@ -44,7 +42,7 @@ def readyz() -> ResponseReturnValue:
         db.session.rollback()
         checks["database"] = "unavailable"
     else:
-        checks["schema"] = _schema_state()
+        checks["schema"] = schema_state()
         checks["writes"] = _write_state(state)
     probe = current_app.extensions.get("ratelimit_probe")
     if probe is not None:
@@ -74,33 +72,3 @@ def _write_state(state: InstanceState) -> str:
     state.record_write_success()
     return "ok"
 
-
-def known_revisions() -> tuple[str | None, frozenset[str]]:
-    """This code's newest migration and every one it knows (read once per worker)."""
-    return _revisions_in(current_app.extensions["migrate"].directory)
-
-
-@lru_cache(maxsize=4)
-def _revisions_in(directory: str) -> tuple[str | None, frozenset[str]]:
-    script = ScriptDirectory(directory)
-    return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
-
-
-def _schema_state() -> str:
-    """'ok' when the database is at this code's migration or newer; else what to do.
-
-    A revision this code does not know is a newer one (the next release has migrated while
-    this one still serves): that stays ready, so a rolling release never drains old
-    instances. One it knows but is not the newest means `flask db upgrade` has not run.
-    """
-    try:
-        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except SQLAlchemyError:
-        db.session.rollback()
-        version = None
-    head, known = known_revisions()
-    if version is None:
-        return "missing: run flask db upgrade"
-    if version == head or version not in known:
-        return "ok"
-    return f"behind at {version}: run flask db upgrade"
