@@ -71,7 +71,7 @@ def test_empty_values_count_as_absent_as_in_the_examples(api, caller):
     ({"roomId": 7}, {"roomId": ["roomId must be text."]}),
     ({"peerId": ["p"]}, {"peerId": ["peerId must be text."]}),
     ({"peerId": "two words"},
-     {"peerId": ["participantId must not contain spaces or other whitespace "
+     {"peerId": ["peerId must not contain spaces or other whitespace "
                  "(VideoSDK error 4004)."]}),
     ({"roomId": "a\u0000b"},
      {"roomId": ["roomId holds the control character U+0000: no VideoSDK id does."]}),
@@ -82,8 +82,9 @@ def test_empty_values_count_as_absent_as_in_the_examples(api, caller):
      {"peerId": ["participantId holds the invisible format character U+200B (ZERO WIDTH "
                  "SPACE), which makes it display as something it is not: remove it."]}),
     ({"peerId": "p" * 256},
-     {"peerId": ["participantId is 256 characters long; this service keeps ids of at most "
-                 "255."]}),
+     {"peerId": ["peerId is 256 characters long; this service keeps ids of at most 255."]}),
+    ({"peerId": "p\u2028q"},
+     {"peerId": ["peerId must not contain spaces or other whitespace (VideoSDK error 4004)."]}),
 ])
 def test_bad_values_are_422_problems(app, api, caller, body, errors):
     response = api.post("/get-token", json=body, headers=caller.headers)
@@ -170,3 +171,73 @@ def test_an_expired_get_token_token_is_told_to_call_get_token_again(api, caller)
     assert "Call /get-token again" in expired["fix"]
     assert "expiresIn" not in expired["fix"]
     assert "Call /get-token again" in body["summary"]
+
+
+NEAR_MISS_DETAIL = ("/get-token reads roomId and peerId exactly as written and ignores other "
+                    "names: as sent, the token would be valid for any room and any participant.")
+
+
+def near_miss(meant: str) -> list[str]:
+    return [f"Unknown field: did you mean {meant}? Names are read exactly as written."]
+
+
+def _send(api, headers, where: str, fields: dict[str, str]):  # type: ignore[no-untyped-def]
+    if where == "query":
+        return api.get("/get-token", query_string=fields, headers=headers)
+    if where == "json":
+        return api.post("/get-token", json=fields, headers=headers)
+    if where == "get-json":
+        return api.get("/get-token", json=fields, headers=headers)
+    return api.post("/get-token", data=fields, headers=headers)
+
+
+@pytest.mark.parametrize("where", ["query", "json", "get-json", "form"])
+@pytest.mark.parametrize(("name", "meant"), [
+    ("roomid", "roomId"), ("RoomId", "roomId"), ("ROOMID", "roomId"), ("roomID", "roomId"),
+    ("room_id", "roomId"), ("room-id", "roomId"), ("meetingId", "roomId"),
+    ("peerid", "peerId"), ("peerID", "peerId"), ("PEERID", "peerId"), ("PeerId", "peerId"),
+    ("peer_id", "peerId"),
+    ("participantId", "peerId"), ("participantid", "peerId"), ("PARTICIPANTID", "peerId"),
+    ("participant_id", "peerId"),
+])
+def test_a_near_miss_name_is_refused_as_the_caller_spelt_it(app, api, caller, where, name,
+                                                            meant):
+    response = _send(api, caller.headers, where, {name: "abcd-efgh-ijkl"})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert (body["code"], body["title"], body["detail"]) == (
+        "validation_failed", "Validation failed", NEAR_MISS_DETAIL)
+    assert body["errors"] == {name: near_miss(meant)}
+    with app.app_context():
+        assert db.session.execute(select(IssuedToken)).first() is None
+        event = db.session.execute(select(AuditEvent)).scalar_one()
+    assert (event.action, event.outcome, event.actor) == ("token.minted", "refused",
+                                                          "client app")
+    assert f"{name}: Unknown field: did you mean {meant}?" in event.details["reason"]
+    assert "abcd-efgh-ijkl" not in str(event.details)
+
+
+def test_a_near_miss_beside_the_right_name_is_still_refused(api, caller):
+    response = api.get("/get-token?roomId=r1&roomid=r2&peerId=p&participantId=q",
+                       headers=caller.headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"roomid": near_miss("roomId"),
+                                             "participantId": near_miss("peerId")}
+
+
+def test_near_misses_in_query_and_body_are_all_named(api, caller):
+    response = api.post("/get-token?ROOMID=r1", json={"peerID": "p1", "roomId": "r1"},
+                        headers=caller.headers)
+    assert response.get_json()["errors"] == {"ROOMID": near_miss("roomId"),
+                                             "peerID": near_miss("peerId")}
+
+
+@pytest.mark.parametrize("query", ["?token=abc&region=sg001", "?room=r1", "?peer=p1",
+                                   "?name=alice&userId=u1", "?roomIds=r1", "?xroomid=r1",
+                                   "?participant=p1"])
+def test_other_unknown_names_are_still_ignored_as_the_examples_ignore_them(api, caller, query):
+    response = api.get("/get-token" + query, headers=caller.headers)
+    assert response.status_code == 200
+    assert claims_without_times(response.get_json()["token"]) == {
+        "apikey": MAIN_APIKEY, "permissions": BOTH}

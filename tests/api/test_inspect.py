@@ -155,6 +155,9 @@ def test_a_token_of_exactly_8_kib_is_diagnosed_and_one_byte_more_is_422(api, cal
     ({"token": "a.b.c", "secret": ["s"]}, {"secret": ["secret must be text."]}),
     ({"token": "a.b.c", "verbose": True},
      {"verbose": ["Unknown field. Use only token, roomId, participantId, use, at, secret."]}),
+    ({"token": "a.b.c", "participantID": "p"},
+     {"participantID": ["Unknown field: did you mean participantId? Names are read exactly as "
+                        "written."]}),
 ])
 def test_input_errors_are_422(api, caller, body, errors):
     response = inspect(api, caller, body)

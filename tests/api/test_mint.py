@@ -162,6 +162,17 @@ class TestKeyChoice:
                 "expiresIn."]}),
     ({"permissions": ["allow_join"], "version": 2},
      {"version": ["Unknown field. version 2 is added when needed: leave it out."]}),
+    ({"permissions": ["allow_join"], "roomid": "r1", "participant_id": "p", "ExpiresIn": "1h"},
+     {"roomid": ["Unknown field: did you mean roomId? Names are read exactly as written."],
+      "participant_id": ["Unknown field: did you mean participantId? Names are read exactly "
+                         "as written."],
+      "ExpiresIn": ["Unknown field: did you mean expiresIn? Names are read exactly as "
+                    "written."]}),
+    ({"Permissions": ["allow_join"]},
+     {"Permissions": ["Unknown field: did you mean permissions? Names are read exactly as "
+                      "written."],
+      "permissions": ["permissions is required: a list such as [\"allow_join\"] or "
+                      "[\"ask_join\"]."]}),
 ])
 def test_shape_errors_are_422_with_errors_by_field(app, api, caller, body, errors):
     response = mint(api, caller, body)

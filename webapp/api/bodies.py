@@ -7,7 +7,7 @@ or a secret back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,9 +67,33 @@ def form_or_json() -> dict[str, Any]:
     return value
 
 
+def folded(name: str) -> str:
+    """A field name without letter case, `_` or `-`: how a near-miss name is matched."""
+    return name.replace("_", "").replace("-", "").casefold()
+
+
+def near_misses(names: Iterable[str], meant: Mapping[str, str]) -> Errors:
+    """Refusals of the names that are not a field but near one, keyed as the caller spelt them.
+
+    ``meant`` maps a folded name to the field it means (`roomid` -> `roomId`); a name spelt
+    exactly as its field is no near miss. A near miss ignored would silently drop what the
+    caller asked for (issue 16: `?roomid=` gave a token for any room).
+    """
+    errors: Errors = {}
+    for name in names:
+        field = meant.get(folded(name))
+        if field is not None and name != field and name not in errors:
+            errors[name] = [f"Unknown field: did you mean {field}? Names are read exactly "
+                            "as written."]
+    return errors
+
+
 def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...], errors: Errors) -> None:
+    refused = near_misses(body, {folded(field): field for field in allowed})
     for name in body:
-        if name not in allowed:
+        if name in refused:
+            errors.setdefault(name, []).extend(refused[name])
+        elif name not in allowed:
             hint = (" version 2 is added when needed: leave it out." if name == "version"
                     else f" Use only {', '.join(allowed)}.")
             errors.setdefault(str(name), []).append(f"Unknown field.{hint}")

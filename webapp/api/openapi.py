@@ -267,7 +267,10 @@ _DROPIN_DESCRIPTION = (
     "Stands in for VideoSDK's example token servers: their client apps work by changing only "
     "the base URL and adding the Authorization header. Signs with the client's only key "
     "(422 when it may use none or several): permissions allow_join and allow_mod, lifetime 10m; "
-    "with a roomId or peerId also version 2, roles [\"rtc\"], roomId and participantId = peerId."
+    "with a roomId or peerId also version 2, roles [\"rtc\"], roomId and participantId = peerId. "
+    "Other names are ignored, as the examples ignore them, except those that mean roomId or "
+    "peerId in another letter case or spelling (roomid, peerID, participantId, meetingId, "
+    "room_id): 422 validation_failed, \"did you mean roomId?\", named as sent."
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, abort, jsonify, request
@@ -9,7 +10,14 @@ from flask.typing import ResponseReturnValue
 
 from webapp.api import bp, dropin
 from webapp.api.authentication import client_required, current_client
-from webapp.api.bodies import form_or_json, inspect_fields, json_object, mint_fields, read_token
+from webapp.api.bodies import (
+    form_or_json,
+    inspect_fields,
+    json_object,
+    mint_fields,
+    near_misses,
+    read_token,
+)
 from webapp.api.openapi import document
 from webapp.api.problems import (
     ApiProblem,
@@ -48,6 +56,13 @@ DROPIN_ROLES = (Role.RTC.value,)
 SERVER_API_PERMISSIONS = (Permission.ALLOW_JOIN.value,)
 SERVER_API_ROLES = (Role.CRAWLER.value,)
 SERVER_API_LIFETIME = 60
+# The example servers read roomId and peerId as written and ignore every other name, so a
+# caller's `?roomid=` or `participantId` would get a token for any room or participant: the
+# names a caller means them by (folded: any letter case, `_` and `-` dropped) are refused.
+DROPIN_MEANT = {"roomid": "roomId", "meetingid": "roomId",
+                "peerid": "peerId", "participantid": "peerId"}
+# How the domain's fields are named to a /get-token caller.
+DROPIN_NAMES = {"participantId": "peerId"}
 
 
 def _problem(error: ApiProblem) -> Response:
@@ -100,12 +115,21 @@ def _issue(client: ApiClient, key: VideoSDKKey, request_: MintRequest, via: str,
     try:
         return issuance.issue(request_, key, client=client, via=via)
     except MintError as error:
-        # Name each field as this endpoint's caller wrote it (the drop-in's peerId).
-        errors = {(field_names or {}).get(field, field): msgs
-                  for field, msgs in error.errors.items()}
+        errors = _as_named(error.errors, field_names or {})
         if isinstance(error, PolicyViolation):
             raise policy_violation(errors) from error
         raise validation_failed(errors) from error
+
+
+def _as_named(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, list[str]]:
+    """The domain's errors with each field named as this endpoint's caller writes it, in the
+    key and in the messages (the drop-in's peerId, never participantId)."""
+    if not names:
+        return errors
+    domain_name = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return {names.get(field, field): [domain_name.sub(lambda m: names[m.group(1)], message)
+                                      for message in messages]
+            for field, messages in errors.items()}
 
 
 def _mint_refused(error: ApiProblem, client: ApiClient, key_label: str | None, via: str) -> None:
@@ -199,6 +223,11 @@ def _dropin_fields() -> tuple[str | None, str | None]:
     """roomId and peerId from the query string, then a JSON or form body, as the examples read."""
     values: dict[str, Any] = {name: request.args.get(name) for name in ("roomId", "peerId")}
     body = form_or_json()
+    refused = near_misses([*request.args, *body], DROPIN_MEANT)
+    if refused:
+        raise validation_failed(refused, detail=(
+            "/get-token reads roomId and peerId exactly as written and ignores other names: "
+            "as sent, the token would be valid for any room and any participant."))
     for name in ("roomId", "peerId"):
         if body.get(name) is not None:
             values[name] = body[name]
@@ -242,7 +271,7 @@ def get_token() -> ResponseReturnValue:
             room_id=room_id,
             participant_id=peer_id,
             expires_in=DROPIN_LIFETIME,
-        ), via="get-token", field_names={"participantId": "peerId"})
+        ), via="get-token", field_names=DROPIN_NAMES)
     except ApiProblem as error:
         _mint_refused(error, client, key_label, via="get-token")
         raise
