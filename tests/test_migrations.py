@@ -47,6 +47,16 @@ def test_upgrading_from_0001_keeps_the_trail_and_drops_only_the_actor_index(tmp_
         "audit_events")}
 
 
+def at_revision(app, revision: str):  # type: ignore[no-untyped-def]
+    """The app's database emptied and migrated up to ``revision``; its engine and CLI runner."""
+    with app.app_context():
+        drop_everything()
+        engine = db.engine
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", revision]).exit_code == 0
+    return engine, runner
+
+
 _TOKEN_ROW = ("INSERT INTO issued_tokens (fingerprint, key_label, apikey, claims, issued_at, "
               "expires_at, issuer) VALUES ('{fp}', 'k', 'a', '{{}}', '2026-01-01 00:00:00', "
               "'2026-01-01 01:00:00', '{issuer}')")
@@ -55,11 +65,7 @@ _TOKEN_ROW = ("INSERT INTO issued_tokens (fingerprint, key_label, apikey, claims
 def test_0003_keeps_one_issued_token_row_per_issuer_and_its_downgrade_one_per_token(app):
     """On SQLite and, in CI, PostgreSQL: the unique (fingerprint) of 0001 becomes
     (fingerprint, issuer), with the rows kept; going back keeps each token's first issuer."""
-    with app.app_context():
-        drop_everything()
-        engine = db.engine
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0002"]).exit_code == 0
+    engine, runner = at_revision(app, "0002")
     with engine.begin() as connection:
         connection.exec_driver_sql(_TOKEN_ROW.format(fp="f" * 64, issuer="alice@example.com"))
     result = runner.invoke(args=["db", "upgrade"])
@@ -88,11 +94,7 @@ def test_0004_forgets_typed_texts_held_in_clear(app):
     password: the counter's rows go, the trail keeps only their keyed hash."""
     from webapp.services.accounts import typed_text_digest
 
-    with app.app_context():
-        drop_everything()
-        engine = db.engine
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0003"]).exit_code == 0
+    engine, runner = at_revision(app, "0003")
     line = ("INSERT INTO audit_events (at, actor, actor_kind, action, target, outcome, details) "
             "VALUES ('2026-01-01 00:00:00', '{who}', '{kind}', 'auth.login', '{who}', "
             "'{outcome}', '{{}}')")
@@ -131,11 +133,7 @@ _REPLACED_ROW = ("INSERT INTO replaced_key_secrets (key_id, secret_encrypted, re
 def test_0005_adds_the_replaced_secrets_and_its_downgrade_keeps_the_keys(app):
     """On SQLite and, in CI, PostgreSQL: the keys stored before 0005 stay as they were both
     ways; replaced secrets belong to their key (gone with it) and go with the table."""
-    with app.app_context():
-        drop_everything()
-        engine = db.engine
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0
+    engine, runner = at_revision(app, "0004")
     with engine.begin() as connection:
         connection.execute(text(_KEY_ROW), {"cipher": b"current"})
     result = runner.invoke(args=["db", "upgrade"])

@@ -21,12 +21,14 @@ from sqlalchemy import select
 from tests.servers import Gunicorn, app_for, run_cli, sqlite_env
 from tests.videosdk_standin import Served, StandIn
 from webapp.extensions import db
-from webapp.models import AuditEvent
+from webapp.models import AuditEvent, utcnow
+from webapp.tokens import MintRequest, mint
 
 pytestmark = pytest.mark.slow
 
 KEY_SECRET = "9f" * 32
 NEW_KEY_SECRET = "7e" * 32
+REPLACING_KEY_SECRET = "5d" * 32
 ONE_OFF_SECRET = "one-off-" + "c" * 40
 PERSON_PASSWORD = "developer's very own passphrase"
 RESET_PASSWORD = "a reset passphrase for support"
@@ -96,6 +98,7 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
         "admin password": admin_password,
         "VideoSDK secret": KEY_SECRET,
         "new VideoSDK secret": NEW_KEY_SECRET,
+        "replacing VideoSDK secret": REPLACING_KEY_SECRET,
         "one-off secret": ONE_OFF_SECRET,
         "person password": PERSON_PASSWORD,
         "reset password": RESET_PASSWORD,
@@ -116,6 +119,14 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
             "max_lifetime": "24h", "permissions": ["allow_join", "ask_join", "allow_mod"],
             "roles": ["crawler", "rtc"]})
         assert status == 200
+        # VideoSDK gave "second" a new secret: the old one is kept for the inspector, unseen.
+        second_id = re.findall(r"/admin/keys/(\d+)\"", admin.request("GET", "/admin/keys")[1])[-1]
+        status, page = admin.submit(f"/admin/keys/{second_id}", {
+            "max_lifetime": "24h", "permissions": ["allow_join"], "roles": ["rtc"],
+            "new_secret": REPLACING_KEY_SECRET})
+        assert status == 200 and NEW_KEY_SECRET not in page
+        status, page = admin.request("GET", f"/admin/keys/{second_id}")
+        assert 'id="replaced-secrets"' in page and NEW_KEY_SECRET not in page
         status, _ = admin.submit("/admin/users/new", {
             "email": "dev@example.com", "role": "developer", "password": PERSON_PASSWORD})
         assert status == 200
@@ -175,6 +186,14 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
         status, _ = api(server.url, "POST", "/api/v1/tokens/inspect", client_key,
                         {"token": minted["token"], "secret": ONE_OFF_SECRET})
         assert status == 200
+        # A backend still signing with the replaced secret.
+        stale = mint(MintRequest(permissions=("allow_join",), expires_in="1h"),
+                     apikey="second-apikey", secret=NEW_KEY_SECRET, now=utcnow()).token
+        secrets["token of the replaced secret"] = stale
+        status, diagnosis = api(server.url, "POST", "/api/v1/tokens/inspect", client_key,
+                                {"token": stale})
+        assert (status, diagnosis["verdict"]) == (200, "invalid")
+        assert NEW_KEY_SECRET not in json.dumps(diagnosis)
         status, answer = api(server.url, "POST", "/api/v1/tokens/introspect", client_key,
                              form={"token": minted["token"]})
         assert (status, answer["active"]) == (200, True)
@@ -226,7 +245,8 @@ def test_every_flow_keeps_secrets_out_of_logs_and_audit(tmp_path):
                                  for r in rows])
         db.engine.dispose()
     actions = {row[1] for row in json.loads(audit_text)}
-    assert {"auth.login", "token.minted", "token.inspected", "videosdk.called"} <= actions
+    assert {"auth.login", "token.minted", "token.inspected", "videosdk.called",
+            "key.secret_replaced"} <= actions
     assert len(rows) >= 15
 
     where = {"gunicorn logs": logs, "audit trail": audit_text}

@@ -16,6 +16,7 @@ from webapp.services.api_clients import create_client
 # A VideoSDK-shaped secret: 64 hexadecimal characters, ending in a recognisable "beef".
 SECRET = "0123456789abcdef" * 3 + "fedcba987654beef"
 OTHER_SECRET = "a1" * 30 + "c0de"
+THIRD_SECRET = "3c" * 30 + "f00d"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from tests.admin.conftest import SECRET
+from tests.admin.conftest import OTHER_SECRET, SECRET, THIRD_SECRET
 from tests.conftest import base_config
 from webapp import create_app
 from webapp.extensions import db
@@ -82,6 +82,7 @@ def test_keys_list_shows_only_the_last_four(app, runner, stored_key):
 
 
 def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
+    """Replaced secrets kept for the diagnosis are re-encrypted too: nothing is lost."""
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     url = app.config["DATABASE_URL"]
 
@@ -91,21 +92,35 @@ def test_rotation_lets_the_old_encryption_key_go(app, tmp_path):
     before = app_with(old)
     with before.app_context():
         videosdk_keys.add_key("prod", "pk-1", SECRET)
+        staging = videosdk_keys.add_key("staging", "pk-2", OTHER_SECRET)
         db.session.commit()
-        old_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
+        videosdk_keys.replace_secret(staging, THIRD_SECRET)
+        db.session.commit()
+        old_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys "
+                                             "WHERE label = 'prod'")).scalar()
+        old_replaced = db.session.execute(
+            text("SELECT secret_encrypted FROM replaced_key_secrets")).scalar()
 
     rotating = app_with(f"{new},{old}")
     result = rotating.test_cli_runner().invoke(args=["keys", "rotate-encryption"])
     assert result.exit_code == 0, result.output
     assert result.output == \
-        "Re-encrypted 1 secret and 0 replaced secrets under the newest encryption key.\n"
+        "Re-encrypted 2 secrets and 1 replaced secret under the newest encryption key.\n"
     assert cli_events(rotating, "key.encryption_rotated")[-1].details == {
-        "count": 1, "replacedCount": 0}
+        "count": 2, "replacedCount": 1}
 
     after = app_with(new)
     with after.app_context():
-        new_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys")).scalar()
+        new_column = db.session.execute(text("SELECT secret_encrypted FROM videosdk_keys "
+                                             "WHERE label = 'prod'")).scalar()
+        new_replaced = db.session.execute(
+            text("SELECT secret_encrypted FROM replaced_key_secrets")).scalar()
         assert bytes(new_column) != bytes(old_column)
+        assert bytes(new_replaced) != bytes(old_replaced)
+        staging_known = {k.label: k for k in videosdk_keys.known_keys()}["staging"]
+        assert staging_known.secret == THIRD_SECRET
+        assert [(r.secret, r.replaced_by) for r in staging_known.replaced_secrets] == [
+            (OTHER_SECRET, "cli")]
         key = videosdk_keys.key_by_label("prod")
         assert videosdk_keys.decrypt_secret(key) == SECRET
         minted = issue(MintRequest(permissions=("allow_join",), expires_in="10m"), key, via="cli")

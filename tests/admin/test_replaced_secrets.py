@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from tests.admin.conftest import OTHER_SECRET, SECRET
+from tests.admin.conftest import OTHER_SECRET, SECRET, THIRD_SECRET
 from tests.conftest import base_config
 from tests.support import statements_run
 from webapp import create_app
@@ -19,8 +19,6 @@ from webapp.models import AuditEvent, ReplacedKeySecret, utcnow
 from webapp.services import issuance, videosdk_keys
 from webapp.services.api_clients import create_client
 from webapp.tokens import REASON_CODES, ReplacedSecret, iso_utc
-
-THIRD_SECRET = "3c" * 30 + "f00d"
 
 
 def replace_on_page(browser, key_id, secret: str):  # type: ignore[no-untyped-def]
@@ -205,47 +203,6 @@ def test_inspection_reads_every_replaced_secret_in_one_query(app, stored_key, mo
     monkeypatch.setattr(MultiFernet, "decrypt", refuse)
     with app.app_context():
         assert [len(k.replaced_secrets) for k in videosdk_keys.known_keys()] == [3, 3, 3, 0]
-
-
-def test_rotation_re_encrypts_the_replaced_secrets_too(app, tmp_path):
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    url = app.config["DATABASE_URL"]
-
-    def app_with(keys: str):  # another process over the same database
-        return create_app({**base_config(tmp_path, url), "ENCRYPTION_KEYS": keys})
-
-    before = app_with(old)
-    with before.app_context():
-        key = videosdk_keys.add_key("prod", "pk-1", SECRET)
-        db.session.commit()
-        videosdk_keys.replace_secret(key, OTHER_SECRET)
-        db.session.commit()
-        videosdk_keys.replace_secret(key, THIRD_SECRET)
-        db.session.commit()
-        old_columns = db.session.execute(
-            text("SELECT secret_encrypted FROM replaced_key_secrets ORDER BY id")).scalars().all()
-
-    rotating = app_with(f"{new},{old}")
-    result = rotating.test_cli_runner().invoke(args=["keys", "rotate-encryption"])
-    assert result.exit_code == 0, result.output
-    assert result.output == \
-        "Re-encrypted 1 secret and 2 replaced secrets under the newest encryption key.\n"
-    with rotating.app_context():
-        event = db.session.execute(select(AuditEvent).where(
-            AuditEvent.action == "key.encryption_rotated")).scalar_one()
-        assert event.details == {"count": 1, "replacedCount": 2}
-
-    after = app_with(new)  # the old encryption key gone: nothing lost
-    with after.app_context():
-        new_columns = db.session.execute(
-            text("SELECT secret_encrypted FROM replaced_key_secrets ORDER BY id")).scalars().all()
-        assert all(bytes(a) != bytes(b) for a, b in zip(old_columns, new_columns, strict=True))
-        (prod,) = videosdk_keys.known_keys()
-        assert prod.secret == THIRD_SECRET
-        assert [r.secret for r in prod.replaced_secrets] == [OTHER_SECRET, SECRET]
-    for each in (before, rotating, after):
-        with each.app_context():
-            db.engine.dispose()
 
 
 def test_replacing_a_secret_no_encryption_key_opens_keeps_nothing_unreadable(app, tmp_path,
