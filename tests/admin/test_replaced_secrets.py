@@ -226,6 +226,19 @@ def test_replacing_a_secret_no_encryption_key_opens_keeps_nothing_unreadable(app
         db.engine.dispose()
 
 
+def test_a_replaced_secret_no_encryption_key_opens_is_named_by_its_key(app, stored_key):
+    with app.app_context():
+        key = videosdk_keys.key_by_label("production")
+        db.session.add(ReplacedKeySecret(
+            key_id=key.id, secret_encrypted=Fernet(Fernet.generate_key()).encrypt(b"x" * 64),
+            replaced_at=utcnow(), replaced_by="cli"))
+        db.session.commit()
+        with pytest.raises(videosdk_keys.KeyringError) as raised:
+            videosdk_keys.known_keys()
+    assert str(raised.value) == ("A replaced secret of key 'production' cannot be decrypted "
+                                 "with ENCRYPTION_KEYS.")
+
+
 # End to end: the product issues a token with key `default`, its secret is replaced, and the
 # inspector names the replaced secret. Needs the engine's `replaced_secret` (helper `diag`).
 needs_detection = pytest.mark.skipif("replaced_secret" not in REASON_CODES,

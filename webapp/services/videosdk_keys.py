@@ -106,10 +106,10 @@ class _SecretCache:
 
 def decrypt_secret(key: VideoSDKKey) -> str:
     """The plaintext secret of a stored key; KeyringError when ENCRYPTION_KEYS cannot open it."""
-    return _decrypt(bytes(key.secret_encrypted), f"The secret of key {key.label!r}")
+    return _decrypt(bytes(key.secret_encrypted), key.label)
 
 
-def _decrypt(ciphertext: bytes, what: str) -> str:
+def _decrypt(ciphertext: bytes, label: str, *, replaced: bool = False) -> str:
     cache: _SecretCache | None = current_app.extensions.get("secret_cache")
     if cache is not None and (known := cache.get(ciphertext)) is not None:
         return known
@@ -118,6 +118,7 @@ def _decrypt(ciphertext: bytes, what: str) -> str:
     except InvalidToken as error:
         # The operator's to fix, wherever it shows (a 503 page, a 503 problem, exit 4): say
         # so in the log too, by the key's label only.
+        what = f"{'A replaced secret' if replaced else 'The secret'} of key {label!r}"
         log.error("%s cannot be decrypted with ENCRYPTION_KEYS", what)
         raise KeyringError(f"{what} cannot be decrypted with ENCRYPTION_KEYS.") from error
     if cache is not None:
@@ -298,8 +299,7 @@ def _replaced_secrets_by_key(labels: dict[int, str]) -> dict[int, tuple[Replaced
         if replaced_at < cutoff:
             expired = True
             continue
-        secret = _decrypt(bytes(ciphertext),
-                          f"A replaced secret of key {labels.get(key_id, str(key_id))!r}")
+        secret = _decrypt(bytes(ciphertext), labels.get(key_id, str(key_id)), replaced=True)
         found.setdefault(key_id, []).append(ReplacedSecret(secret, replaced_at, replaced_by))
     if expired:
         _purge_replaced_secrets(now)
