@@ -83,14 +83,16 @@ def test_a_database_behind_this_code_says_to_run_setup_which_upgrades(app, runne
     assert runner.invoke(args=["keys", "list"]).exit_code == 0
 
 
-def test_a_database_that_cannot_be_reached_is_named_so(tmp_path):
+@pytest.mark.parametrize("args", [["users", "list"], ["keys", "add", "--label", "x",
+                                   "--apikey", "y", "--secret-stdin"], ["setup"]])
+def test_a_database_that_cannot_be_reached_is_named_so(tmp_path, args):
     app = create_app(base_config(
         tmp_path, "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/none?connect_timeout=2"))
-    result = app.test_cli_runner().invoke(args=["users", "list"])
+    result = app.test_cli_runner().invoke(args=args, input="z" * 64)
     assert result.exit_code == 4
     assert result.stderr == ("Error: The database cannot be reached: check DATABASE_URL and "
                              "that its server is up.\n")
-    assert "hunter2" not in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
 
 
 def test_after_setup_the_same_commands_run(tmp_path):

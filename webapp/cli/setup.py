@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from typing import Any
 
 import click
@@ -14,7 +15,7 @@ from webapp import config
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
 from webapp.services.accounts import count_admins, create_user, find_user
-from webapp.services.schema import setup_needed
+from webapp.services.schema import UNREACHABLE, database_reachable, setup_needed
 from webapp.tokens import TRIMMED_NOTE
 
 EXIT_NOT_SET_UP = 4
@@ -49,6 +50,9 @@ def setup_command() -> None:
     app = current_app
     if app.config["APP_ENV"] != "production":
         config.ensure_instance_secrets(app.instance_path)
+    if not database_reachable():
+        click.echo(f"Error: {UNREACHABLE}", err=True)
+        sys.exit(EXIT_NOT_SET_UP)
     upgrade()  # the directory Flask-Migrate was given in create_app
     try:
         key = videosdk_keys.seed_first_key()

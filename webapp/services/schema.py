@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from webapp.extensions import db
 
 SETUP_COMMAND = "flask --app webapp setup"
+UNREACHABLE = "The database cannot be reached: check DATABASE_URL and that its server is up."
 
 
 def known_revisions() -> tuple[str | None, frozenset[str]]:
@@ -59,6 +60,16 @@ def _is_behind(version: str) -> bool:
     return version != head and version in known
 
 
+def database_reachable() -> bool:
+    """Whether the database answers a query (for SQLite, connecting creates its file)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True
+
+
 def setup_needed() -> str | None:
     """Why stored records cannot be read yet, naming what to run; None when they can.
 
@@ -68,11 +79,8 @@ def setup_needed() -> str | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).exists():
         return f"There is no database at {url.database} yet: run `{SETUP_COMMAND}`."
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
-        return "The database cannot be reached: check DATABASE_URL and that its server is up."
+    if not database_reachable():
+        return UNREACHABLE
     version = _stamped_revision()
     if version is None:
         return f"The database has no tables yet: run `{SETUP_COMMAND}`."
