@@ -275,11 +275,13 @@ def _assert_named(result: dict[str, object], replaced_by: str) -> None:
     body, old = result["body"], result["old"]
     assert body["verdict"] == "invalid"  # type: ignore[index]
     reasons = {r["code"]: r for r in body["reasons"]}  # type: ignore[index]
-    assert "replaced_secret" in reasons and "bad_signature" not in reasons
+    assert list(reasons) == ["replaced_secret", "issued_here"]  # not bad_signature
     message = reasons["replaced_secret"]["message"]
-    assert "'default'" in message and replaced_by in message
-    assert old.replaced_at.strftime("%Y-%m-%d") in message  # type: ignore[attr-defined]
-    assert SECRET not in repr(body)
+    assert (f"the secret key 'default' had until {iso_utc(old.replaced_at)} "  # type: ignore[attr-defined]
+            f"(replaced by {replaced_by})") in message
+    assert reasons["replaced_secret"]["videosdkCode"] == 4002
+    assert body["signature"] == {"status": "mismatch", "keyLabel": "default"}  # type: ignore[index]
+    assert SECRET not in repr(body) and OTHER_SECRET not in repr(body)
 
 
 @needs_detection
