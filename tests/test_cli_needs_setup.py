@@ -24,11 +24,12 @@ def every_records_command(app: Flask) -> list[list[str]]:
         for name, command in sorted(group.commands.items()):
             args = [group_name, name]
             for param in command.params:
+                choices = getattr(param.type, "choices", None)
+                value = str(choices[0]) if choices else "someone@example.com"
                 if isinstance(param, click.Argument):
-                    args.append("someone@example.com")
+                    args.append(value)
                 elif isinstance(param, click.Option) and param.required:
-                    choices = getattr(param.type, "choices", None)
-                    args += [param.opts[0], str(choices[0]) if choices else "x"]
+                    args += [param.opts[0], value]
             commands.append(args)
     return commands
 

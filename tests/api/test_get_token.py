@@ -79,7 +79,7 @@ def test_empty_values_count_as_absent_as_in_the_examples(api, caller):
      {"roomId": ["roomId holds the invisible format character U+202E (RIGHT-TO-LEFT "
                  "OVERRIDE), which makes it display as something it is not: remove it."]}),
     ({"peerId": "jane\u200b"},
-     {"peerId": ["participantId holds the invisible format character U+200B (ZERO WIDTH "
+     {"peerId": ["peerId holds the invisible format character U+200B (ZERO WIDTH "
                  "SPACE), which makes it display as something it is not: remove it."]}),
     ({"peerId": "p" * 256},
      {"peerId": ["peerId is 256 characters long; this service keeps ids of at most 255."]}),

@@ -110,17 +110,26 @@ def decrypt_secret(key: VideoSDKKey) -> str:
 
 
 def _decrypt(ciphertext: bytes, label: str, *, replaced: bool = False) -> str:
+    plaintext = _plaintext(ciphertext)
+    if plaintext is None:
+        # The operator's to fix, wherever it shows (a 503 page, a 503 problem, exit 4): say
+        # so in the log too, by the key's label only.
+        what = f"{'A replaced secret' if replaced else 'The secret'} of key {label!r}"
+        log.error("%s cannot be decrypted with ENCRYPTION_KEYS", what)
+        raise KeyringError(f"{what} cannot be decrypted with ENCRYPTION_KEYS.")
+    return plaintext
+
+
+def _plaintext(ciphertext: bytes) -> str | None:
+    """The plaintext of a ciphertext, from the per-worker cache or decrypted; None when no
+    key of ENCRYPTION_KEYS opens it."""
     cache: _SecretCache | None = current_app.extensions.get("secret_cache")
     if cache is not None and (known := cache.get(ciphertext)) is not None:
         return known
     try:
         plaintext = _fernet().decrypt(ciphertext).decode("utf-8")
-    except InvalidToken as error:
-        # The operator's to fix, wherever it shows (a 503 page, a 503 problem, exit 4): say
-        # so in the log too, by the key's label only.
-        what = f"{'A replaced secret' if replaced else 'The secret'} of key {label!r}"
-        log.error("%s cannot be decrypted with ENCRYPTION_KEYS", what)
-        raise KeyringError(f"{what} cannot be decrypted with ENCRYPTION_KEYS.") from error
+    except InvalidToken:
+        return None
     if cache is not None:
         cache.put(ciphertext, plaintext)
     return plaintext
@@ -234,10 +243,7 @@ def replace_secret(key: VideoSDKKey, secret: str) -> datetime | None:
     """
     if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
         raise KeyringError(f"The secret must be at least {MIN_SECRET_BYTES} bytes long.")
-    try:
-        current: str | None = decrypt_secret(key)
-    except KeyringError:
-        current = None
+    current = _plaintext(bytes(key.secret_encrypted))
     if secret == current:
         raise KeyringError(f"That is the secret key {key.label!r} has already.")
     actor, actor_kind = audit.current_actor()
