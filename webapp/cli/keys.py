@@ -6,7 +6,7 @@ import click
 from cryptography.fernet import InvalidToken
 
 from webapp.characters import visible
-from webapp.cli.prompts import read_key_secret, read_secret
+from webapp.cli.prompts import read_secret
 from webapp.cli.setup import StoredRecordsGroup
 from webapp.extensions import db
 from webapp.services import audit, videosdk_keys
@@ -61,7 +61,7 @@ def keys_set_secret(label: str, secret_stdin: bool) -> None:
     key = videosdk_keys.key_by_label(label)
     if key is None:
         raise click.ClickException(f"No key is labelled {label!r}.")
-    secret = read_key_secret(secret_stdin)
+    secret = read_secret(secret_stdin, "Secret", trim=True).strip()
     try:
         kept_until = videosdk_keys.replace_secret(key, secret)
     except videosdk_keys.KeyringError as error:

@@ -25,16 +25,3 @@ def read_secret(from_stdin: bool, prompt: str, *, trim: bool = False) -> str:
         return secret
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
-
-
-def read_key_secret(from_stdin: bool) -> str:
-    """A VideoSDK secret from stdin or a hidden prompt, surrounding whitespace removed.
-
-    Says so on stderr when there was any, so that this product never signs with a newline
-    that node's jsonwebtoken would then refuse (SPEC 3.1).
-    """
-    typed = read_secret(from_stdin, "Secret")
-    secret = typed.strip()
-    if secret != typed:
-        click.echo("Removed whitespace around the secret: it is stored without it.", err=True)
-    return secret
