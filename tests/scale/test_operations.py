@@ -50,7 +50,8 @@ def test_key_rotation_newest_first_then_re_encrypt_then_drop_the_old_key(tmp_pat
                     "TOKEN_CONSOLE_INSTANCE_PATH": str(tmp_path / "cli")},
                    "keys", "rotate-encryption")
     assert done.returncode == 0, done.stderr
-    assert "Re-encrypted 1 secret under the newest encryption key." in done.stdout
+    assert done.stdout == \
+        "Re-encrypted 1 secret and 0 replaced secrets under the newest encryption key.\n"
     with both.app_context():
         assert db.session.execute(select(VideoSDKKey.secret_encrypted)).scalar_one() != (
             stored_before)
