@@ -16,13 +16,13 @@ from flask import current_app, request
 
 from webapp.api.problems import not_json, validation_failed
 from webapp.tokens import MintRequest, Use, read_moment
+from webapp.tokens.field_errors import FieldError, FieldErrorCode, FieldErrors, add_error
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 MINT_FIELDS = ("apikey", "permissions", "roles", "roomId", "participantId", "expiresIn")
 INSPECT_FIELDS = ("token", "roomId", "participantId", "use", "at", "secret")
 
-Errors = dict[str, list[str]]
 
 
 def _refuse_constant(name: str) -> float:
@@ -50,7 +50,8 @@ def json_object() -> dict[str, Any]:
     """The request body as a JSON object (400 when not JSON, 422 when JSON but not an object)."""
     value = parse_json(request.get_data(cache=True))
     if not isinstance(value, dict):
-        raise validation_failed({"body": ["The body must be a JSON object."]})
+        raise validation_failed({"body": [
+            FieldError(FieldErrorCode.TYPE, "The body must be a JSON object.")]})
     return value
 
 
@@ -63,7 +64,8 @@ def form_or_json() -> dict[str, Any]:
         return {}
     value = parse_json(data)
     if not isinstance(value, dict):
-        raise validation_failed({"body": ["The body must be a JSON object or a form."]})
+        raise validation_failed({"body": [
+            FieldError(FieldErrorCode.TYPE, "The body must be a JSON object or a form.")]})
     return value
 
 
@@ -72,23 +74,23 @@ def folded(name: str) -> str:
     return name.replace("_", "").replace("-", "").casefold()
 
 
-def near_misses(names: Iterable[str], meant: Mapping[str, str]) -> Errors:
+def near_misses(names: Iterable[str], meant: Mapping[str, str]) -> FieldErrors:
     """Refusals of the names that are not a field but near one, keyed as the caller spelt them.
 
     ``meant`` maps a folded name to the field it means (`roomid` -> `roomId`); a name spelt
     exactly as its field is no near miss. A near miss ignored would silently drop what the
     caller asked for (issue 16: `?roomid=` gave a token for any room).
     """
-    errors: Errors = {}
+    errors: FieldErrors = {}
     for name in names:
         field = meant.get(folded(name))
         if field is not None and name != field and name not in errors:
-            errors[name] = [f"Unknown field: did you mean {field}? Names are read exactly "
-                            "as written."]
+            add_error(errors, name, FieldErrorCode.UNKNOWN,
+                      f"Unknown field: did you mean {field}? Names are read exactly as written.")
     return errors
 
 
-def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...], errors: Errors) -> None:
+def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...], errors: FieldErrors) -> None:
     refused = near_misses(body, {folded(field): field for field in allowed})
     for name in body:
         if name in refused:
@@ -96,25 +98,25 @@ def _unknown(body: Mapping[str, Any], allowed: tuple[str, ...], errors: Errors) 
         elif name not in allowed:
             hint = (" version 2 is added when needed: leave it out." if name == "version"
                     else f" Use only {', '.join(allowed)}.")
-            errors.setdefault(str(name), []).append(f"Unknown field.{hint}")
+            add_error(errors, str(name), FieldErrorCode.UNKNOWN, f"Unknown field.{hint}")
 
 
-def _optional_text(body: Mapping[str, Any], name: str, errors: Errors) -> str | None:
+def _optional_text(body: Mapping[str, Any], name: str, errors: FieldErrors) -> str | None:
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
-        errors.setdefault(name, []).append(f"{name} must be text.")
+        add_error(errors, name, FieldErrorCode.TYPE, f"{name} must be text.")
         return None
     return value
 
 
-def _text_list(body: Mapping[str, Any], name: str, errors: Errors) -> list[str] | None:
+def _text_list(body: Mapping[str, Any], name: str, errors: FieldErrors) -> list[str] | None:
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        errors.setdefault(name, []).append(f"{name} must be a list of text values.")
+        add_error(errors, name, FieldErrorCode.TYPE, f"{name} must be a list of text values.")
         return None
     return value
 
@@ -128,21 +130,22 @@ def token_too_long(token: str) -> str | None:
     return None
 
 
-def read_token(body: Mapping[str, Any], errors: Errors) -> str:
+def read_token(body: Mapping[str, Any], errors: FieldErrors) -> str:
     """The required `token` field, within MAX_TOKEN_LENGTH."""
     value = body.get("token")
     if value is None:
-        errors.setdefault("token", []).append("token is required.")
+        add_error(errors, "token", FieldErrorCode.REQUIRED, "token is required.")
         return ""
     if not isinstance(value, str):
-        errors.setdefault("token", []).append("token must be text.")
+        add_error(errors, "token", FieldErrorCode.TYPE, "token must be text.")
         return ""
     if not value.strip():
-        errors.setdefault("token", []).append("token is empty: paste the token to check.")
+        add_error(errors, "token", FieldErrorCode.EMPTY,
+                  "token is empty: paste the token to check.")
         return ""
     too_long = token_too_long(value)
     if too_long:
-        errors.setdefault("token", []).append(too_long)
+        add_error(errors, "token", FieldErrorCode.TOO_LONG, too_long)
     return value
 
 
@@ -156,22 +159,23 @@ class MintFields:
 
 def mint_fields(body: Mapping[str, Any]) -> MintFields:
     """Check the shape of a POST /api/v1/tokens body; the domain checks the values."""
-    errors: Errors = {}
+    errors: FieldErrors = {}
     _unknown(body, MINT_FIELDS, errors)
     apikey = _optional_text(body, "apikey", errors)
+    if apikey == "":
+        add_error(errors, "apikey", FieldErrorCode.EMPTY,
+                  "apikey is empty: leave it out to sign with the client's only key, or name one.")
     permissions = _text_list(body, "permissions", errors)
     if "permissions" not in errors and permissions is None:
-        errors["permissions"] = [
-            "permissions is required: a list such as [\"allow_join\"] or [\"ask_join\"]."
-        ]
+        add_error(errors, "permissions", FieldErrorCode.REQUIRED,
+                  "permissions is required: a list such as [\"allow_join\"] or [\"ask_join\"].")
     roles = _text_list(body, "roles", errors)
     room_id = _optional_text(body, "roomId", errors)
     participant_id = _optional_text(body, "participantId", errors)
     expires_in = body.get("expiresIn")
     if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | str | None):
-        errors.setdefault("expiresIn", []).append(
-            "expiresIn must be a number of seconds or text such as '1h'."
-        )
+        add_error(errors, "expiresIn", FieldErrorCode.TYPE,
+                  "expiresIn must be a number of seconds or text such as '1h'.")
     if errors:
         raise validation_failed(errors)
     return MintFields(
@@ -217,20 +221,21 @@ class InspectFields:
 
 def inspect_fields(body: Mapping[str, Any]) -> InspectFields:
     """Check a POST /api/v1/tokens/inspect body."""
-    errors: Errors = {}
+    errors: FieldErrors = {}
     _unknown(body, INSPECT_FIELDS, errors)
     token = read_token(body, errors)
     room_id = _optional_text(body, "roomId", errors)
     participant_id = _optional_text(body, "participantId", errors)
     use = _optional_text(body, "use", errors)
     if use is not None and use not in {u.value for u in Use}:
-        errors.setdefault("use", []).append("use must be join or api.")
+        add_error(errors, "use", FieldErrorCode.ENUM, "use must be join or api.")
     at: datetime | None = None
     if body.get("at") is not None:
         try:
             at = parse_moment(body["at"])
         except ValueError as error:
-            errors.setdefault("at", []).append(str(error))
+            code = FieldErrorCode.PATTERN if isinstance(body["at"], str) else FieldErrorCode.TYPE
+            add_error(errors, "at", code, str(error))
     secret = _optional_text(body, "secret", errors)
     if errors:
         raise validation_failed(errors)

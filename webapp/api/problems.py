@@ -6,7 +6,10 @@ from collections.abc import Mapping, Sequence
 
 from flask import Response
 
+from webapp.tokens.field_errors import FieldError, as_field_errors, messages
 from webapp.web.errors import problem
+
+FieldErrorsIn = Mapping[str, Sequence[FieldError | str]]
 
 
 class ApiProblem(Exception):
@@ -19,7 +22,7 @@ class ApiProblem(Exception):
         title: str,
         detail: str,
         *,
-        errors: Mapping[str, Sequence[str]] | None = None,
+        errors: FieldErrorsIn | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
@@ -27,18 +30,25 @@ class ApiProblem(Exception):
         self.code = code
         self.title = title
         self.detail = detail
-        self.errors = {field: list(msgs) for field, msgs in (errors or {}).items()}
+        # Each field error has a machine code; a bare message is coded "invalid".
+        self.field_errors = as_field_errors(errors or {})
+        self.errors = messages(self.field_errors)
         self.headers = dict(headers or {})
 
     def response(self) -> Response:
-        """The problem+json answer."""
-        extra: dict[str, object] = {"errors": self.errors} if self.errors else {}
+        """The problem+json answer; with field errors, `errors` ({field: [message]}) and
+        `fieldErrors` ({field: [{code, message}]}) side by side (SPEC 5)."""
+        extra: dict[str, object] = {}
+        if self.field_errors:
+            extra["errors"] = self.errors
+            extra["fieldErrors"] = {field: [error.as_dict() for error in items]
+                                    for field, items in self.field_errors.items()}
         answer = problem(self.status, self.code, self.title, self.detail, **extra)
         answer.headers.update(self.headers)
         return answer
 
 
-def validation_failed(errors: Mapping[str, Sequence[str]], detail: str | None = None) -> ApiProblem:
+def validation_failed(errors: FieldErrorsIn, detail: str | None = None) -> ApiProblem:
     """422: a field is missing, of the wrong type, unknown, or breaks a VideoSDK rule."""
     return ApiProblem(
         422, "validation_failed", "Validation failed",
@@ -56,7 +66,7 @@ def forbidden(detail: str, headers: Mapping[str, str] | None = None) -> ApiProbl
     return ApiProblem(403, "forbidden", "Forbidden", detail, headers=headers)
 
 
-def policy_violation(errors: Mapping[str, Sequence[str]]) -> ApiProblem:
+def policy_violation(errors: FieldErrorsIn) -> ApiProblem:
     """403: VideoSDK would allow it, but a key's or the client's policy does not."""
     return ApiProblem(
         403, "policy_violation", "Policy violation",

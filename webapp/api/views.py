@@ -35,6 +35,8 @@ from webapp.services.api_clients import usable_keys
 from webapp.services.authorization import public
 from webapp.services.videosdk_keys import KeyringError
 from webapp.tokens import (
+    FieldError,
+    FieldErrorCode,
     MintedToken,
     MintError,
     MintRequest,
@@ -43,6 +45,7 @@ from webapp.tokens import (
     Role,
     Verdict,
 )
+from webapp.tokens.field_errors import FieldErrors, add_error
 
 MINT = "tokens:mint"
 INSPECT = "tokens:inspect"
@@ -101,7 +104,7 @@ def _choose_key(client: ApiClient, apikey: str | None) -> VideoSDKKey:
             return keys[0]
         reason = ("This client has no usable key: ask an admin to allow one." if not keys else
                   f"This client may sign with {len(keys)} keys: name one in apikey.")
-        raise validation_failed({"apikey": [reason]})
+        raise validation_failed({"apikey": [FieldError(FieldErrorCode.KEY_CHOICE, reason)]})
     for key in keys:
         if key.apikey == apikey:
             return key
@@ -115,21 +118,21 @@ def _issue(client: ApiClient, key: VideoSDKKey, request_: MintRequest, via: str,
     try:
         return issuance.issue(request_, key, client=client, via=via)
     except MintError as error:
-        errors = _as_named(error.errors, field_names or {})
+        errors = _as_named(error.field_errors, field_names or {})
         if isinstance(error, PolicyViolation):
             raise policy_violation(errors) from error
         raise validation_failed(errors) from error
 
 
-def _as_named(errors: dict[str, list[str]], names: dict[str, str]) -> dict[str, list[str]]:
+def _as_named(errors: FieldErrors, names: dict[str, str]) -> FieldErrors:
     """The domain's errors with each field named as this endpoint's caller writes it, in the
-    key and in the messages (the drop-in's peerId, never participantId)."""
+    key and in the messages (the drop-in's peerId, never participantId); codes kept."""
     if not names:
         return errors
     domain_name = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    return {names.get(field, field): [domain_name.sub(lambda m: names[m.group(1)], message)
-                                      for message in messages]
-            for field, messages in errors.items()}
+    return {names.get(field, field): [
+        FieldError(error.code, domain_name.sub(lambda m: names[m.group(1)], error.message))
+        for error in items] for field, items in errors.items()}
 
 
 def _mint_refused(error: ApiProblem, client: ApiClient, key_label: str | None, via: str) -> None:
@@ -189,7 +192,7 @@ def _whole_seconds(value: object) -> int | None:
 def introspect_token() -> ResponseReturnValue:
     """RFC 7662: whether the token would be accepted now, else exactly {"active": false}."""
     client = current_client()
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     token = read_token(form_or_json(), errors)
     if errors:
         raise validation_failed(errors)
@@ -231,10 +234,10 @@ def _dropin_fields() -> tuple[str | None, str | None]:
     for name in ("roomId", "peerId"):
         if body.get(name) is not None:
             values[name] = body[name]
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     for name in ("roomId", "peerId"):
         if values[name] is not None and not isinstance(values[name], str):
-            errors[name] = [f"{name} must be text."]
+            add_error(errors, name, FieldErrorCode.TYPE, f"{name} must be text.")
     if errors:
         raise validation_failed(errors)
     # The example servers test `if (roomId)`: an empty value counts as absent.
@@ -245,9 +248,10 @@ def _only_key(client: ApiClient, route: str) -> VideoSDKKey:
     """The client's only usable key, which the drop-in routes sign with (422 otherwise)."""
     keys = usable_keys(client)
     if len(keys) != 1:
-        raise validation_failed({"apikey": [
+        raise validation_failed({"apikey": [FieldError(
+            FieldErrorCode.KEY_CHOICE,
             f"{route} signs with the client's only key, but this client may use "
-            f"{len(keys)}: allow it exactly one key, or use POST /api/v1/tokens."]})
+            f"{len(keys)}: allow it exactly one key, or use POST /api/v1/tokens.")]})
     return keys[0]
 
 
@@ -283,7 +287,7 @@ def _meeting_token(body: dict[str, Any]) -> str | None:
     value = body.get("token")
     if value is None or value == "":
         return None
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     token = read_token(body, errors)
     if errors:
         raise validation_failed(errors)
@@ -296,9 +300,10 @@ def _region(body: dict[str, Any]) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not videosdk_api.REGION.fullmatch(value):
-        raise validation_failed({"region": [
+        raise validation_failed({"region": [FieldError(
+            FieldErrorCode.PATTERN if isinstance(value, str) else FieldErrorCode.TYPE,
             "region must be a VideoSDK region code such as sg001 or us002 (letters, digits, "
-            "- and _, at most 32)."]})
+            "- and _, at most 32).")]})
     return value
 
 
@@ -384,7 +389,7 @@ def validate_meeting(meetingId: str) -> ResponseReturnValue:  # noqa: N803 - the
                   "as abcd-efgh-ijkl); it was not sent to VideoSDK.")
         videosdk_api.refuse("GET /rooms/validate", None, reason, via="validate-meeting",
                             actor=_actor(client), actor_kind="client")
-        raise validation_failed({"meetingId": [reason]})
+        raise validation_failed({"meetingId": [FieldError(FieldErrorCode.PATTERN, reason)]})
     body = form_or_json()
     return _relay(client, videosdk_api.validate_room(meetingId), _meeting_token(body),
                   via="validate-meeting")

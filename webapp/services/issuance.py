@@ -20,6 +20,8 @@ from webapp.services import audit
 from webapp.services.videosdk_keys import decrypt_secret, known_keys, max_token_lifetime, policy_of
 from webapp.tokens import (
     Diagnosis,
+    FieldError,
+    FieldErrorCode,
     Issuance,
     MintedToken,
     MintRequest,
@@ -102,7 +104,8 @@ def issue(
 ) -> MintedToken:
     """Mint under the key's (and client's) policy, then record it and audit it in one commit."""
     if key.disabled:
-        raise PolicyViolation({"apikey": [f"The key {key.label!r} is disabled."]})
+        raise PolicyViolation({"apikey": [
+            FieldError(FieldErrorCode.POLICY, f"The key {key.label!r} is disabled.")]})
     policies: list[Policy] = [ceiling_policy(), policy_of(key)]
     if client is not None and (extra := client_policy(client)) is not None:
         policies.append(extra)

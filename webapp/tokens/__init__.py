@@ -17,6 +17,7 @@ from webapp.tokens.diagnosis import (
     Verdict,
     diagnose,
 )
+from webapp.tokens.field_errors import FIELD_ERROR_MEANINGS, FieldError, FieldErrorCode
 from webapp.tokens.lifetimes import PRESETS, LifetimeError, format_lifetime, parse_lifetime
 from webapp.tokens.minting import (
     MintedToken,
@@ -37,12 +38,15 @@ from webapp.tokens.vocabulary import (
 )
 
 __all__ = [
+    "FIELD_ERROR_MEANINGS",
     "PERMISSION_EXPLANATIONS",
     "PRESETS",
     "REASON_CODES",
     "ROLE_EXPLANATIONS",
     "TRIMMED_NOTE",
     "Diagnosis",
+    "FieldError",
+    "FieldErrorCode",
     "Issuance",
     "KnownKey",
     "LifetimeError",

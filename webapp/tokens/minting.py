@@ -9,7 +9,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from webapp.characters import CONTROL, FORMAT, describe, first_refused
-from webapp.tokens.lifetimes import LifetimeError, format_lifetime, parse_lifetime
+from webapp.tokens.characters import is_whitespace
+from webapp.tokens.field_errors import (
+    FieldError,
+    FieldErrorCode,
+    FieldErrors,
+    add_error,
+    as_field_errors,
+    messages,
+)
+from webapp.tokens.lifetimes import (
+    LONGEST_LIFETIME,
+    SHORTEST_LIFETIME,
+    LifetimeError,
+    format_lifetime,
+    parse_lifetime,
+)
 from webapp.tokens.moments import as_utc, iso_utc
 from webapp.tokens.signing import fingerprint, sign
 from webapp.tokens.vocabulary import (
@@ -23,8 +38,6 @@ DEFAULT_LIFETIME = "1h"
 # The longest roomId or participantId this service signs and records (its history's columns).
 MAX_ID_LENGTH = 255
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A sanity bound, far above any policy, so that exp stays a calendar date.
-_LONGEST = 100 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -49,10 +62,14 @@ class MintRequest:
 
 
 class MintError(ValueError):
-    """The request breaks a VideoSDK rule (SPEC 2); `errors` maps API field names to messages."""
+    """The request breaks a VideoSDK rule (SPEC 2).
 
-    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
-        self.errors: dict[str, list[str]] = {field: list(msgs) for field, msgs in errors.items()}
+    `field_errors` maps API field names to coded FieldErrors; `errors` to their messages alone.
+    """
+
+    def __init__(self, errors: Mapping[str, Sequence[FieldError | str]]) -> None:
+        self.field_errors: FieldErrors = as_field_errors(errors)
+        self.errors: dict[str, list[str]] = messages(self.field_errors)
         super().__init__(" ".join(m for msgs in self.errors.values() for m in msgs))
 
 
@@ -84,52 +101,62 @@ class MintedToken:
         }
 
 
-def _refuse_repeats(values: list[str], field: str, errors: dict[str, list[str]]) -> None:
+def refused_id_character(field: str, ch: str) -> bool:
+    """Whether a roomId or participantId may not hold ``ch``: a control or format character
+    (SPEC 4, 7), or whitespace in a participantId (VideoSDK error 4004). _check_id's rule."""
+    return first_refused(ch) is not None or (field == "participantId" and is_whitespace(ch))
+
+
+def _refuse_repeats(values: list[str], field: str, errors: FieldErrors) -> None:
     """A value given twice is refused, not dropped: the token carries exactly what was asked."""
     repeated = [value for value, count in Counter(values).items() if count > 1]
     if repeated:
-        errors.setdefault(field, []).append(
+        add_error(
+            errors, field, FieldErrorCode.DUPLICATE,
             f"{field} lists {', '.join(repr(v) for v in repeated)} more than once: "
             "give each value once."
         )
 
 
-def _text_list(values: object, field: str, errors: dict[str, list[str]]) -> list[str] | None:
+def _text_list(values: object, field: str, errors: FieldErrors) -> list[str] | None:
     """The values as a list of strings, or None after recording why they are not one."""
     if isinstance(values, str) or not isinstance(values, Sequence):
-        errors.setdefault(field, []).append(f"{field} must be a list of text values.")
+        add_error(errors, field, FieldErrorCode.TYPE, f"{field} must be a list of text values.")
         return None
     if not all(isinstance(v, str) for v in values):
-        errors.setdefault(field, []).append(f"{field} must hold only text values.")
+        add_error(errors, field, FieldErrorCode.TYPE, f"{field} must hold only text values.")
         return None
     return list(values)
 
 
-def _check_permissions(request: MintRequest, errors: dict[str, list[str]]) -> list[str]:
+def _check_permissions(request: MintRequest, errors: FieldErrors) -> list[str]:
     permissions = _text_list(request.permissions, "permissions", errors)
     if permissions is None:
         return []
     _refuse_repeats(permissions, "permissions", errors)
     if not permissions:
-        errors.setdefault("permissions", []).append(
+        add_error(
+            errors, "permissions", FieldErrorCode.EMPTY,
             "Give at least one permission: allow_join, ask_join or allow_mod."
         )
     unknown = list(dict.fromkeys(p for p in permissions if p not in PERMISSION_VALUES))
     if unknown:
-        errors.setdefault("permissions", []).append(
+        add_error(
+            errors, "permissions", FieldErrorCode.ENUM,
             f"Unknown permission {', '.join(repr(p) for p in unknown)}: "
             "use allow_join, ask_join or allow_mod (VideoSDK error 4008)."
         )
     clashing = list(dict.fromkeys(p for p in permissions if p in CONFLICTS_WITH_ASK_JOIN))
     if Permission.ASK_JOIN in permissions and clashing:
-        errors.setdefault("permissions", []).append(
+        add_error(
+            errors, "permissions", FieldErrorCode.CONFLICT,
             f"ask_join cannot be combined with {' or '.join(clashing)}: choose ask_join alone "
             "or drop it (VideoSDK error 4008)."
         )
     return permissions
 
 
-def _check_roles(request: MintRequest, errors: dict[str, list[str]]) -> list[str] | None:
+def _check_roles(request: MintRequest, errors: FieldErrors) -> list[str] | None:
     if request.roles is None:
         return None
     roles = _text_list(request.roles, "roles", errors)
@@ -137,12 +164,14 @@ def _check_roles(request: MintRequest, errors: dict[str, list[str]]) -> list[str
         return None
     _refuse_repeats(roles, "roles", errors)
     if not roles:
-        errors.setdefault("roles", []).append(
+        add_error(
+            errors, "roles", FieldErrorCode.EMPTY,
             "roles is empty: leave it out, or give crawler and/or rtc."
         )
     unknown = list(dict.fromkeys(r for r in roles if r not in ROLE_VALUES))
     if unknown:
-        errors.setdefault("roles", []).append(
+        add_error(
+            errors, "roles", FieldErrorCode.ENUM,
             f"Unknown role {', '.join(repr(r) for r in unknown)}: use crawler or rtc "
             "(VideoSDK error 4024)."
         )
@@ -158,55 +187,57 @@ def _is_unicode_text(value: str) -> bool:
     return True
 
 
-def _check_id(value: object, field: str, errors: dict[str, list[str]]) -> str | None:
+def _check_id(value: object, field: str, errors: FieldErrors) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        errors.setdefault(field, []).append(f"{field} must be text.")
+        add_error(errors, field, FieldErrorCode.TYPE, f"{field} must be text.")
         return None
     if value == "":
-        errors.setdefault(field, []).append(f"{field} is empty: leave it out or give a value.")
+        add_error(errors, field, FieldErrorCode.EMPTY,
+                  f"{field} is empty: leave it out or give a value.")
     elif not _is_unicode_text(value):
-        errors.setdefault(field, []).append(
-            f"{field} must be valid Unicode text: it holds an unpaired surrogate."
-        )
+        add_error(errors, field, FieldErrorCode.PATTERN,
+                  f"{field} must be valid Unicode text: it holds an unpaired surrogate.")
     elif len(value) > MAX_ID_LENGTH:
-        errors.setdefault(field, []).append(
+        add_error(
+            errors, field, FieldErrorCode.TOO_LONG,
             f"{field} is {len(value)} characters long; this service keeps ids of at most "
-            f"{MAX_ID_LENGTH}."
+            f"{MAX_ID_LENGTH}.",
         )
-    elif field == "participantId" and any(ch.isspace() for ch in value):
-        errors.setdefault(field, []).append(
-            "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."
-        )
+    elif field == "participantId" and any(is_whitespace(ch) for ch in value):
+        add_error(errors, field, FieldErrorCode.PATTERN,
+                  "participantId must not contain spaces or other whitespace "
+                  "(VideoSDK error 4004).")
     elif control := first_refused(value, frozenset({CONTROL})):
-        errors.setdefault(field, []).append(
-            f"{field} holds the control character U+{ord(control):04X}: no VideoSDK id does."
-        )
+        add_error(errors, field, FieldErrorCode.PATTERN,
+                  f"{field} holds the control character U+{ord(control):04X}: "
+                  "no VideoSDK id does.")
     elif invisible := first_refused(value, frozenset({FORMAT})):
         # U+202E shows a room id reversed, U+200B hides a difference: the id would not read
         # as what it is, in the history and in anyone's logs.
-        errors.setdefault(field, []).append(
-            f"{field} holds the invisible format character {describe(invisible)}, which "
-            "makes it display as something it is not: remove it."
-        )
+        add_error(errors, field, FieldErrorCode.PATTERN,
+                  f"{field} holds the invisible format character {describe(invisible)}, "
+                  "which makes it display as something it is not: remove it.")
     return value
 
 
-def _check_lifetime(request: MintRequest, errors: dict[str, list[str]]) -> float:
+def _check_lifetime(request: MintRequest, errors: FieldErrors) -> float:
     asked = DEFAULT_LIFETIME if request.expires_in is None else request.expires_in
     try:
         lifetime = parse_lifetime(asked)
     except LifetimeError as err:
-        errors.setdefault("expiresIn", []).append(str(err))
+        add_error(errors, "expiresIn", err.code, str(err))
         return 0.0
-    if lifetime > _LONGEST:
-        errors.setdefault("expiresIn", []).append(
+    if lifetime > LONGEST_LIFETIME:
+        add_error(
+            errors, "expiresIn", FieldErrorCode.RANGE,
             f"A lifetime of {format_lifetime(lifetime)} is longer than any token needs: "
             "ask for days, such as '30d'."
         )
-    elif lifetime < 1:
-        errors.setdefault("expiresIn", []).append(
+    elif lifetime < SHORTEST_LIFETIME:
+        add_error(
+            errors, "expiresIn", FieldErrorCode.RANGE,
             f"A lifetime of {format_lifetime(lifetime)} is under a second: the token would be "
             "expired before it arrives. Ask for at least '1s', more likely '10m' or '1h'."
         )
@@ -215,28 +246,31 @@ def _check_lifetime(request: MintRequest, errors: dict[str, list[str]]) -> float
 
 def _check_policies(
     policies: Sequence[Policy], lifetime: float, permissions: list[str], roles: list[str] | None
-) -> dict[str, list[str]]:
-    refusals: dict[str, list[str]] = {}
+) -> FieldErrors:
+    refusals: FieldErrors = {}
     if not policies:
         return refusals
     limit = min(p.max_lifetime for p in policies)
     if lifetime > limit:
-        refusals["expiresIn"] = [
+        add_error(
+            refusals, "expiresIn", FieldErrorCode.POLICY,
             f"A lifetime of {format_lifetime(lifetime)} is beyond the maximum allowed here, "
-            f"{format_lifetime(limit)}: ask for {format_lifetime(limit)} or less."
-        ]
+            f"{format_lifetime(limit)}: ask for {format_lifetime(limit)} or less.",
+        )
     denied = [p for p in permissions if any(p not in pol.permissions for pol in policies)]
     if denied:
-        refusals["permissions"] = [
+        add_error(
+            refusals, "permissions", FieldErrorCode.POLICY,
             f"The permission {', '.join(denied)} is not allowed here: leave it out or ask an "
-            "admin to allow it for this key."
-        ]
+            "admin to allow it for this key.",
+        )
     denied_roles = [r for r in roles or () if any(r not in pol.roles for pol in policies)]
     if denied_roles:
-        refusals["roles"] = [
+        add_error(
+            refusals, "roles", FieldErrorCode.POLICY,
             f"The role {', '.join(denied_roles)} is not allowed here: leave it out or ask an "
-            "admin to allow it for this key."
-        ]
+            "admin to allow it for this key.",
+        )
     return refusals
 
 
@@ -253,9 +287,10 @@ def mint(
     Raises MintError (all VideoSDK rule breaks at once) or, after those pass, PolicyViolation.
     A request is refused whole, never trimmed to fit.
     """
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     if not isinstance(apikey, str) or not apikey:
-        errors["apikey"] = ["An API key is required (VideoSDK error 4001)."]
+        add_error(errors, "apikey", FieldErrorCode.REQUIRED,
+                  "An API key is required (VideoSDK error 4001).")
     if not secret:
         raise ValueError("a secret is required to sign a token")
     permissions = _check_permissions(request, errors)
@@ -270,7 +305,8 @@ def mint(
             ("roles", request.roles),
         ):
             if value is not None:
-                errors.setdefault(field, []).append(
+                add_error(
+                    errors, field, FieldErrorCode.CONFLICT,
                     f"The AI-agent form carries only apikey and permissions: leave {field} out."
                 )
     if errors:
