@@ -1,6 +1,10 @@
 """The OpenAPI 3.1 description of the API (SPEC 5), built once as a plain dict.
 
-Kept next to the views it describes; tests/api checks the app against it with schemathesis.
+Written for the clients people generate from it (openapi-python-client, openapi-typescript):
+one named schema per shape, shared enums and one `Problem` for every error, the request rules
+of the domain as schema keywords (derived from its constants and predicates, never retyped),
+examples on every operation and every header on the answers that carry it. tests/api checks
+the app against it with schemathesis; tests/clients generates and uses the clients.
 """
 
 from __future__ import annotations
@@ -8,139 +12,293 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from webapp.tokens import REASON_CODES, Permission, Role
+from webapp.api.bodies import INSPECT_FIELDS, MINT_FIELDS
+from webapp.config import defaults
+from webapp.services.api_clients import KEY_PREFIX, SCOPES
+from webapp.tokens import (
+    FIELD_ERROR_MEANINGS,
+    REASON_CODES,
+    FieldErrorCode,
+    Permission,
+    Role,
+    Severity,
+    Use,
+    Verdict,
+    sign,
+)
+from webapp.tokens.characters import is_control, is_whitespace, regex_class
+from webapp.tokens.lifetimes import (
+    LONGEST_LIFETIME,
+    MAX_LIFETIME_TEXT,
+    SHORTEST_LIFETIME,
+    lifetime_text_pattern,
+)
+from webapp.tokens.minting import MAX_ID_LENGTH
+from webapp.tokens.signature_finding import SIGNATURE_STATUSES
+from webapp.tokens.vocabulary import CLAIM_PURPOSES, CONFLICTS_WITH_ASK_JOIN, KNOWN_CLAIMS
 from webapp.web.errors import PROBLEM_CODES
 
-_PROBLEM = {"$ref": "#/components/schemas/Problem"}
-_TEXT = {"type": "string"}
-_OPTIONAL_TEXT = {"type": ["string", "null"]}
-_INSTANT = {"type": "string", "format": "date-time",
-            "description": "ISO 8601 in UTC with Z, such as 2025-01-31T09:30:00Z."}
-_PERMISSION = {"type": "string", "enum": [p.value for p in Permission]}
-_ROLE = {"type": "string", "enum": [r.value for r in Role]}
-
-_ERRORS: dict[str, tuple[str, str]] = {
-    "400": ("The body is not JSON (or not a form, where a form is accepted).",
-            "validation_failed"),
-    "401": ("No, unknown or revoked client key. Carries WWW-Authenticate: Bearer.", "unauthorized"),
-    "403": ("The client lacks the scope or the key asked for.", "forbidden"),
-    "413": ("The body is over 64 KiB.", "payload_too_large"),
-    "422": ("A field is missing, of the wrong type, unknown, or breaks a VideoSDK rule; "
-            "`errors` maps each field to its messages.", "validation_failed"),
-    "429": ("Over the client's rate limit. Carries Retry-After.", "rate_limited"),
-    "503": ("Nothing was done: storage cannot be reached or written right now (database "
-            "unreachable, locked, disk full or read-only; retry after Retry-After), or a stored "
-            "key cannot be used because its secret does not decrypt with ENCRYPTION_KEYS (an "
-            "operator must fix the setting; the console says the same).",
-            "service_unavailable"),
-}
-
-_RATE_HEADERS = {
-    "X-RateLimit-Limit": {"description": "Requests allowed in the window.",
-                          "schema": {"type": "integer"}},
-    "X-RateLimit-Remaining": {"description": "Requests left in the window.",
-                              "schema": {"type": "integer"}},
-    "X-RateLimit-Reset": {"description": "When the window resets, in seconds since 1970.",
-                          "schema": {"type": "integer"}},
-}
+MINT_SCOPE, INSPECT_SCOPE = SCOPES
+PROBLEM_MEDIA = "application/problem+json"
+FORM_MEDIA = "application/x-www-form-urlencoded"
 
 
-def _problem_response(description: str, codes: tuple[str, ...],
-                      headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    schema = {"allOf": [_PROBLEM, {"properties": {"code": {"enum": list(codes)}}}]}
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {"application/problem+json": {"schema": schema}},
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema or null: the server reads a null field as one left out."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _open(known: str, description: str) -> dict[str, Any]:
+    """An open enum: one of the known values, or any other text the server may add later."""
+    return {"description": description, "anyOf": [_ref(known), {"type": "string"}]}
+
+
+def _enum(values: Any, description: str) -> dict[str, Any]:
+    return {"type": "string", "enum": [str(value) for value in values],
+            "description": description}
+
+
+# -- the rules of the domain, as patterns ---------------------------------------------------
+
+_ROOM_ID_PATTERN = f"^[^{regex_class(is_control)}]*$"
+_PARTICIPANT_ID_PATTERN = f"^[^{regex_class(is_control, is_whitespace)}]*$"
+# Something besides whitespace: the server strips it, and an empty paste is refused.
+_NOT_BLANK_PATTERN = f"[^{regex_class(is_whitespace)}]"
+# Printable ASCII, as every VideoSDK API key is (SPEC 3: anything else is a damaged apikey).
+_APIKEY_PATTERN = "^[!-~]+$"
+_JWS_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+_MAX_TOKEN_BYTES = int(defaults("")["MAX_TOKEN_LENGTH"])  # the default; a deployment may lower it
+
+
+def _id(description: str, *, whitespace: bool, min_length: int = 1) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": min_length,
+        "maxLength": MAX_ID_LENGTH,
+        "pattern": _ROOM_ID_PATTERN if whitespace else _PARTICIPANT_ID_PATTERN,
+        "description": description + " No control character (U+0000-U+001F, U+007F-U+009F)"
+        + ("" if whitespace else " and no whitespace (VideoSDK error 4004)")
+        + f"; at most {MAX_ID_LENGTH} characters; valid Unicode (no unpaired surrogate, which "
+        "a pattern cannot say).",
     }
-    if headers:
-        response["headers"] = headers
-    return response
 
 
-def _errors(*statuses: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for status in statuses:
-        description, code = _ERRORS[status]
-        headers: dict[str, Any] | None = None
-        codes: tuple[str, ...] = (code,)
-        if status == "401":
-            headers = {"WWW-Authenticate": {"required": True, "schema": _TEXT,
-                                            "description": 'Bearer, or Bearer error="invalid_token"'
-                                            " when a key was presented."}}
-        elif status == "403":
-            codes = ("forbidden", "policy_violation")
-        elif status == "429":
-            headers = {"Retry-After": {"required": True, "schema": {"type": "integer"},
-                                       "description": "Seconds to wait."}, **_RATE_HEADERS}
-        elif status == "503":
-            headers = {"Retry-After": {"required": False, "schema": {"type": "integer"},
-                                       "description": "Seconds to wait, when storage failed."}}
-        out[status] = _problem_response(description, codes, headers)
-    return out
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-_CLAIMS = {
-    "type": "object",
-    "description": "Exactly the claims signed: those asked for plus iat, exp and, when needed, "
-                   "version 2.",
-    "required": ["apikey", "permissions", "iat", "exp"],
-    "properties": {
-        "apikey": _TEXT,
-        "permissions": {"type": "array", "items": _PERMISSION, "minItems": 1},
-        "version": {"const": 2},
-        "roomId": _TEXT,
-        "participantId": _TEXT,
-        "roles": {"type": "array", "items": _ROLE},
-        "iat": {"type": "integer"},
-        "exp": {"type": "integer"},
-    },
-    "additionalProperties": False,
+_ASK_JOIN_CLASH = sorted(str(p) for p in CONFLICTS_WITH_ASK_JOIN)
+_PERMISSIONS_REQUEST = {
+    "type": "array",
+    "items": _ref("Permission"),
+    "minItems": 1,
+    "uniqueItems": True,
+    "description": f"Each value once. ask_join cannot go with {' or '.join(_ASK_JOIN_CLASH)} "
+                   "(VideoSDK error 4008).",
+    # ask_join together with a permission that lets the holder in or moderate: refused.
+    "not": {"allOf": [{"contains": {"const": Permission.ASK_JOIN.value}},
+                      {"contains": {"enum": _ASK_JOIN_CLASH}}]},
 }
+_ROLES_REQUEST = {
+    "type": "array",
+    "items": _ref("Role"),
+    "minItems": 1,
+    "uniqueItems": True,
+    "description": "Each value once; leave the field out rather than send an empty list.",
+}
+_EXPIRES_IN = {
+    "description": (
+        f"Seconds (a number from {SHORTEST_LIFETIME:g} to {LONGEST_LIFETIME:.0f}), or "
+        "node jsonwebtoken `expiresIn` text with a unit ('10m', '1.5h', '7 days'; units ms, s, "
+        "m, h, d, w, y and their long forms, any letter case). Default 1h. Unitless text such "
+        "as '120' is refused: jsonwebtoken would read it as milliseconds. The lifetime must be "
+        f"at least {SHORTEST_LIFETIME:g} s and at most 100 years (the pattern is exact to six "
+        "significant digits at the short end and stops at the largest power of ten of units at "
+        "the long end); beyond the key's or the client's maximum it is 403 policy_violation."
+    ),
+    "anyOf": [
+        {"type": "number", "minimum": SHORTEST_LIFETIME, "maximum": LONGEST_LIFETIME},
+        {"type": "string", "maxLength": MAX_LIFETIME_TEXT, "pattern": lifetime_text_pattern()},
+        {"type": "null"},
+    ],
+}
+
+# -- an example token, signed here with a made-up secret so that it is a real JWS ------------
+
+_EXAMPLE_APIKEY = "b3f1c0de-0000-4000-8000-example0key1"
+_EXAMPLE_CLAIMS: dict[str, object] = {
+    "apikey": _EXAMPLE_APIKEY,
+    "permissions": [Permission.ALLOW_JOIN.value],
+    "version": 2,
+    "roomId": "abcd-efgh-ijkl",
+    "roles": [Role.RTC.value],
+    "iat": 1767225600,
+    "exp": 1767229200,
+}
+_EXAMPLE_TOKEN = sign(_EXAMPLE_CLAIMS, "an example secret, not a real one: 32+ bytes long")
+_EXAMPLE_CLIENT_KEY = KEY_PREFIX + "0" * 38
+
+# -- named schemas --------------------------------------------------------------------------
+
+_KNOWN_PROBLEM_CODES = sorted({*PROBLEM_CODES.values(), "policy_violation", "server_error",
+                               "bad_request"})
 
 _SCHEMAS: dict[str, Any] = {
+    "KnownProblemCode": _enum(_KNOWN_PROBLEM_CODES, "The machine codes of SPEC 5 today."),
+    "KnownFieldErrorCode": {
+        **_enum(FieldErrorCode, "Why a field is refused: "
+                + "; ".join(f"`{code.value}`: {meaning}"
+                            for code, meaning in FIELD_ERROR_MEANINGS.items()) + "."),
+    },
+    "KnownReasonCode": _enum(REASON_CODES, "The diagnosis codes of SPEC 3 today."),
+    "Permission": _enum(Permission, "A value of the permissions claim (SPEC 2)."),
+    "Role": _enum(Role, "A value of the roles claim (SPEC 2)."),
+    "Use": _enum(Use, "What the customer tried with the token: join a meeting or call the "
+                      "server-side API."),
+    "Severity": _enum(Severity, "How much a reason weighs: only errors make a token invalid."),
+    "Verdict": _enum(Verdict, "invalid when any reason is an error; else valid when a secret "
+                              "verified the signature, else unverified."),
+    "SignatureStatus": _enum(SIGNATURE_STATUSES, "verified: a stored or one-off secret "
+                             "verified it; mismatch: none did; unchecked: not checked."),
+    "FieldError": {
+        "type": "object",
+        "description": "One refusal of one field.",
+        "required": ["code", "message"],
+        "additionalProperties": False,
+        "properties": {
+            "code": _open("KnownFieldErrorCode", "Why: a code from a small vocabulary; "
+                          "new codes may be added."),
+            "message": {"type": "string", "description": "What to send instead, in words."},
+        },
+    },
+    "FieldMessages": {
+        "type": "object",
+        "description": "Each refused field's messages: {field: [message]}.",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    "FieldErrors": {
+        "type": "object",
+        "description": "Each refused field's errors with machine codes: "
+                       "{field: [{code, message}]}, in the order of `errors`.",
+        "additionalProperties": {"type": "array", "items": _ref("FieldError")},
+    },
     "Problem": {
         "type": "object",
-        "description": "RFC 9457 problem details with the product's machine code.",
+        "description": "RFC 9457 problem details with the product's machine `code`. "
+                       "A refusal of fields (422, and 403 policy_violation) adds `errors` and "
+                       "`fieldErrors`.",
         "required": ["type", "title", "status", "detail", "code"],
         "properties": {
             "type": {"type": "string", "format": "uri"},
-            "title": _TEXT,
+            "title": {"type": "string"},
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": _TEXT,
-            "code": {"type": "string",
-                     "enum": sorted({*PROBLEM_CODES.values(), "policy_violation",
-                                     "server_error", "bad_request"})},
-            "errors": {"type": "object",
-                       "description": "Each field's messages.",
-                       "additionalProperties": {"type": "array", "items": _TEXT}},
+            "detail": {"type": "string"},
+            "code": _open("KnownProblemCode", "The machine code (SPEC 5); new codes may be "
+                          "added, so keep a branch for others."),
+            "errors": _ref("FieldMessages"),
+            "fieldErrors": _ref("FieldErrors"),
+        },
+    },
+    "Claims": {
+        "type": "object",
+        "description": "Exactly the claims this service signed: those asked for plus iat, exp "
+                       "and, when roomId, participantId or roles is present, version 2.",
+        "required": ["apikey", "permissions", "iat", "exp"],
+        "additionalProperties": False,
+        "properties": {
+            "apikey": {"type": "string", "description": CLAIM_PURPOSES["apikey"]},
+            "permissions": {"type": "array", "items": _ref("Permission"), "minItems": 1,
+                            "description": CLAIM_PURPOSES["permissions"]},
+            "version": {"type": "integer", "const": 2, "description": CLAIM_PURPOSES["version"]},
+            "roomId": {"type": "string", "description": CLAIM_PURPOSES["roomId"]},
+            "participantId": {"type": "string", "description": CLAIM_PURPOSES["participantId"]},
+            "roles": {"type": "array", "items": _ref("Role"),
+                      "description": CLAIM_PURPOSES["roles"]},
+            "iat": {"type": "integer", "description": CLAIM_PURPOSES["iat"] + ", in seconds "
+                    "since 1970"},
+            "exp": {"type": "integer", "description": CLAIM_PURPOSES["exp"] + ", in seconds "
+                    "since 1970"},
+        },
+    },
+    "Header": {
+        "type": "object",
+        "description": "The token's JOSE header as decoded, untrusted: any JSON value may "
+                       "stand under any name. A token this service accepts has alg HS256.",
+        "properties": {
+            "alg": {"description": "The signing algorithm; VideoSDK needs HS256."},
+            "typ": {"description": "Usually JWT."},
+        },
+        "additionalProperties": True,
+    },
+    "DecodedClaims": {
+        "type": "object",
+        "description": "The claims of a pasted token as decoded, untrusted: each may hold any "
+                       "JSON value (the reasons say which are wrong). Numbers JSON cannot carry "
+                       "are echoed as strings; text that is not UTF-8 is escaped.",
+        "properties": {name: {"description": CLAIM_PURPOSES[name]} for name in KNOWN_CLAIMS},
+        "additionalProperties": True,
+    },
+    "Reason": {
+        "type": "object",
+        "description": "One finding of the diagnosis (SPEC 3).",
+        "required": ["code", "severity", "message", "fix"],
+        "additionalProperties": False,
+        "properties": {
+            "code": _open("KnownReasonCode", "The reason's code; SPEC 3 grows the list, so "
+                          "keep a branch for codes not known yet."),
+            "severity": _ref("Severity"),
+            "message": {"type": "string"},
+            "fix": {"type": "string"},
+            "videosdkCode": {"type": "integer", "description": "VideoSDK's own error code, "
+                             "where it has one."},
+        },
+    },
+    "Signature": {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {
+            "status": _ref("SignatureStatus"),
+            "keyLabel": {"type": "string", "description": "The stored key whose secret matched "
+                         "(or matches instead of the token's own)."},
+        },
+    },
+    "Diagnosis": {
+        "type": "object",
+        "description": "Every reason VideoSDK would refuse the token, with fixes (SPEC 3).",
+        "required": ["verdict", "summary", "reasons", "header", "claims", "signature",
+                     "issuedAt", "expiresAt"],
+        "additionalProperties": False,
+        "properties": {
+            "verdict": _ref("Verdict"),
+            "summary": {"type": "string", "description": "One or two plain sentences for the "
+                        "customer: the root cause and what to change (SPEC 3)."},
+            "reasons": {"type": "array", "items": _ref("Reason"),
+                        "description": "Errors first, then warnings, then infos."},
+            "header": {**_nullable(_ref("Header")), "description": "null when the paste is "
+                       "not a token or its header does not decode."},
+            "claims": {**_nullable(_ref("DecodedClaims")), "description": "null when the "
+                       "paste is not a token or its payload does not decode."},
+            "signature": _ref("Signature"),
+            "issuedAt": _nullable({"type": "string", "format": "date-time"}),
+            "expiresAt": _nullable({"type": "string", "format": "date-time"}),
         },
     },
     "MintRequest": {
         "type": "object",
         "required": ["permissions"],
         "additionalProperties": False,
+        "description": "version 2 is added when needed; any other field is refused.",
         "properties": {
-            "apikey": {**_OPTIONAL_TEXT, "description": "The VideoSDK API key to sign with; may "
-                       "be left out when the client may use exactly one key."},
-            "permissions": {"type": "array", "items": _PERMISSION, "minItems": 1,
-                            "uniqueItems": True,
-                            "description": "ask_join cannot go with allow_join or allow_mod; "
-                                           "each value once."},
-            "roles": {"type": ["array", "null"], "items": _ROLE, "minItems": 1,
-                      "uniqueItems": True, "description": "Leave it out rather than empty; "
-                                                          "each value once."},
-            "roomId": _OPTIONAL_TEXT,
-            "participantId": {**_OPTIONAL_TEXT, "description": "No whitespace."},
-            "expiresIn": {
-                "description": "Seconds, or jsonwebtoken expiresIn text with a unit ('10m', "
-                               "'1.5h', '7 days'); default 1h. Unitless text is refused.",
-                "oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"},
-                          {"type": "null"}],
-            },
+            "apikey": _nullable({"type": "string", "minLength": 1, "pattern": _APIKEY_PATTERN,
+                                 "description": "The VideoSDK API key to sign with; leave it "
+                                 "out when the client may use exactly one key."}),
+            "permissions": _PERMISSIONS_REQUEST,
+            "roles": _nullable(_ROLES_REQUEST),
+            "roomId": _nullable(_id("The only room the token opens.", whitespace=True)),
+            "participantId": _nullable(_id("The only participant id the token may join as.",
+                                           whitespace=False)),
+            "expiresIn": _EXPIRES_IN,
         },
     },
     "MintedToken": {
@@ -148,11 +306,12 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["token", "apikey", "claims", "issuedAt", "expiresAt", "expiresIn"],
         "additionalProperties": False,
         "properties": {
-            "token": {**_TEXT, "description": "The HS256 JWT; shown once, never stored."},
-            "apikey": _TEXT,
-            "claims": _CLAIMS,
-            "issuedAt": _INSTANT,
-            "expiresAt": _INSTANT,
+            "token": {"type": "string", "pattern": _JWS_PATTERN,
+                      "description": "The HS256 JWT; shown once, never stored."},
+            "apikey": {"type": "string"},
+            "claims": _ref("Claims"),
+            "issuedAt": {"type": "string", "format": "date-time"},
+            "expiresAt": {"type": "string", "format": "date-time"},
             "expiresIn": {"type": "integer", "description": "Whole seconds."},
         },
     },
@@ -161,153 +320,341 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["token"],
         "additionalProperties": False,
         "properties": {
-            "token": {**_TEXT, "description": "The pasted token, at most 8 KiB; surrounding "
-                      "quotes, whitespace and a Bearer prefix are cleaned off."},
-            "roomId": _OPTIONAL_TEXT,
-            "participantId": _OPTIONAL_TEXT,
-            "use": {"type": ["string", "null"], "enum": ["join", "api", None]},
-            "at": {"type": ["string", "null"], "format": "date-time",
-                   "description": "The moment of the attempt, ISO 8601; without an offset it is "
-                                  "UTC. Default: now."},
-            "secret": {**_OPTIONAL_TEXT, "writeOnly": True,
-                       "description": "A one-off secret for this check only; never stored or "
-                                      "logged."},
+            "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
+                      "pattern": _NOT_BLANK_PATTERN,
+                      "description": f"The pasted token, at most {_MAX_TOKEN_BYTES} bytes in "
+                      "UTF-8 (a length in characters cannot say bytes); surrounding quotes, "
+                      "whitespace and a Bearer prefix are cleaned off."},
+            "roomId": _nullable({"type": "string", "description": "The room the customer "
+                                 "tried; empty means none."}),
+            "participantId": _nullable({"type": "string", "description": "The participant id "
+                                        "the customer tried; empty means none."}),
+            "use": _nullable(_ref("Use")),
+            "at": _nullable({"type": "string", "format": "date-time",
+                             "description": "The moment of the attempt, ISO 8601; the server "
+                             "also takes one without an offset, as UTC. Default: now."}),
+            "secret": _nullable({"type": "string", "writeOnly": True,
+                                 "description": "A one-off secret for this check only; never "
+                                 "stored or logged. Empty means none."}),
         },
     },
-    "Reason": {
+    "IntrospectionRequest": {
         "type": "object",
-        "required": ["code", "severity", "message", "fix"],
-        "additionalProperties": False,
-        "properties": {
-            "code": {"type": "string", "enum": list(REASON_CODES)},
-            "severity": {"type": "string", "enum": ["error", "warning", "info"]},
-            "message": _TEXT,
-            "fix": _TEXT,
-            "videosdkCode": {"type": "integer"},
-        },
-    },
-    "Diagnosis": {
-        "type": "object",
-        "required": ["verdict", "summary", "reasons", "header", "claims", "signature",
-                     "issuedAt", "expiresAt"],
-        "additionalProperties": False,
-        "properties": {
-            "verdict": {"type": "string", "enum": ["valid", "invalid", "unverified"]},
-            "summary": {"type": "string", "description": "One or two plain sentences for the "
-                        "customer: the root cause and what to change (SPEC 3)."},
-            "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
-            "header": {"type": ["object", "null"]},
-            "claims": {"type": ["object", "null"]},
-            "signature": {
-                "type": "object",
-                "required": ["status"],
-                "additionalProperties": False,
-                "properties": {
-                    "status": {"type": "string", "enum": ["verified", "mismatch", "unchecked"]},
-                    "keyLabel": _TEXT,
-                },
-            },
-            "issuedAt": {"type": ["string", "null"], "format": "date-time"},
-            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    },
-    "IntrospectRequest": {
-        "type": "object",
+        "description": "RFC 7662's request as JSON. Other fields are ignored.",
         "required": ["token"],
         "properties": {
-            "token": _TEXT,
-            "token_type_hint": {**_TEXT, "description": "Ignored (RFC 7662)."},
+            "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
+                      "pattern": _NOT_BLANK_PATTERN,
+                      "description": f"The token, at most {_MAX_TOKEN_BYTES} bytes in UTF-8."},
+            "token_type_hint": {"description": "Ignored (RFC 7662 section 2.1)."},
         },
+    },
+    "IntrospectionForm": {
+        "type": "object",
+        "description": "RFC 7662's request as a form (application/x-www-form-urlencoded). "
+                       "Other fields are ignored.",
+        "required": ["token"],
+        "properties": {
+            "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
+                      "pattern": _NOT_BLANK_PATTERN,
+                      "description": f"The token, at most {_MAX_TOKEN_BYTES} bytes in UTF-8."},
+            "token_type_hint": {"type": "string", "description": "Ignored (RFC 7662 section "
+                                "2.1)."},
+        },
+    },
+    "ActiveIntrospection": {
+        "type": "object",
+        "description": "The token would be accepted now (its diagnosis is valid).",
+        "required": ["active", "scope", "token_type"],
+        "additionalProperties": False,
+        "properties": {
+            "active": {"type": "boolean", "const": True},
+            "exp": {"type": "integer", "description": "Seconds since 1970, when whole."},
+            "iat": {"type": "integer", "description": "Seconds since 1970, when whole."},
+            "scope": {"type": "string", "description": "The permissions, joined by spaces."},
+            "client_id": {"type": "string", "description": "The API client that minted it, "
+                          "when one did."},
+            "token_type": {"type": "string", "const": "videosdk"},
+        },
+    },
+    "InactiveIntrospection": {
+        "type": "object",
+        "description": "Exactly {\"active\": false}: nothing more is said about a token that "
+                       "would be refused (RFC 7662 section 2.2).",
+        "required": ["active"],
+        "additionalProperties": False,
+        "properties": {"active": {"type": "boolean", "const": False}},
     },
     "Introspection": {
         "description": "RFC 7662: the details when the token would be accepted now, else "
-                       "exactly {\"active\": false}.",
-        "oneOf": [
-            {
-                "type": "object",
-                "required": ["active", "scope", "token_type"],
-                "additionalProperties": False,
-                "properties": {
-                    "active": {"const": True},
-                    "exp": {"type": "integer"},
-                    "iat": {"type": "integer"},
-                    "scope": {**_TEXT, "description": "The permissions, joined by spaces."},
-                    "client_id": {**_TEXT, "description": "The API client that minted it, "
-                                  "when one did."},
-                    "token_type": {"const": "videosdk"},
-                },
-            },
-            {
-                "type": "object",
-                "required": ["active"],
-                "additionalProperties": False,
-                "properties": {"active": {"const": False}},
-            },
-        ],
+                       "exactly {\"active\": false}. Tell them apart by `active`.",
+        "oneOf": [_ref("ActiveIntrospection"), _ref("InactiveIntrospection")],
     },
     "DropInRequest": {
         "type": "object",
-        "properties": {"roomId": _OPTIONAL_TEXT, "peerId": _OPTIONAL_TEXT},
+        "description": "As VideoSDK's example servers read it; a body value wins over the "
+                       "query string's, an empty one counts as absent, other fields are "
+                       "ignored.",
+        "properties": {
+            "roomId": _nullable(_id("The room.", whitespace=True, min_length=0)),
+            "peerId": _nullable(_id("Becomes the participantId claim.", whitespace=False,
+                                    min_length=0)),
+        },
+    },
+    "OpenApiDocument": {
+        "type": "object",
+        "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).",
+        "required": ["openapi", "info", "paths"],
+        "additionalProperties": True,
     },
     "DropInToken": {
         "type": "object",
         "required": ["token"],
         "additionalProperties": False,
-        "properties": {"token": _TEXT},
+        "properties": {"token": {"type": "string", "pattern": _JWS_PATTERN}},
     },
 }
 
+# -- headers and answers --------------------------------------------------------------------
 
-def _ok(description: str, schema: str, status: str = "200") -> dict[str, Any]:
-    return {status: {"description": description, "headers": _RATE_HEADERS,
-                     "content": _json({"$ref": f"#/components/schemas/{schema}"})}}
+_HEADERS: dict[str, Any] = {
+    "WWW-Authenticate": {
+        "description": "The bearer challenge (RFC 6750): `Bearer`, or `Bearer "
+                       "error=\"invalid_token\"` when a key was presented.",
+        "schema": {"type": "string"}, "example": 'Bearer error="invalid_token"'},
+    "InsufficientScope": {
+        "description": "On a 403 for a missing scope: `Bearer error=\"insufficient_scope\", "
+                       "scope=\"...\"` (RFC 6750 section 3.1).",
+        "schema": {"type": "string"},
+        "example": 'Bearer error="insufficient_scope", scope="tokens:mint"'},
+    "Retry-After": {"description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 0}, "example": 42},
+    "X-RateLimit-Limit": {"description": "Requests the client may make in the window.",
+                          "schema": {"type": "integer", "minimum": 0}, "example": 600},
+    "X-RateLimit-Remaining": {"description": "Requests left in the window.",
+                              "schema": {"type": "integer", "minimum": 0}, "example": 599},
+    "X-RateLimit-Reset": {"description": "When the window resets, in seconds since 1970.",
+                          "schema": {"type": "integer", "minimum": 0}, "example": 1767225660},
+    "Cache-Control": {"description": "Always no-store: answers carry tokens and claims.",
+                      "schema": {"type": "string", "const": "no-store"}},
+    "Allow": {"description": "On a 405: the methods the route takes.",
+              "schema": {"type": "string"}, "example": "GET, POST"},
+}
+_RATE_LIMIT = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
+
+def _header(name: str, *, required: bool, as_name: str | None = None) -> dict[str, Any]:
+    return {as_name or name: {**_HEADERS[name], "required": required}}
+
+
+def _rate_headers(*, required: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _RATE_LIMIT:
+        out.update(_header(name, required=required))
+    return out
+
+
+_COUNTED = ("Sent on every answer that counted against the client's rate limit (the request "
+            "was authenticated and had the scope) while rate limits are on; per worker when "
+            "the limits live in memory.")
+
+
+def _problem_example(status: int, code: str, title: str, detail: str,
+                     **extra: object) -> dict[str, Any]:
+    return {"type": f"https://token-console.invalid/problems/{code}", "title": title,
+            "status": status, "detail": detail, "code": code, **extra}
+
+
+def _problem_response(description: str, example: dict[str, Any],
+                      headers: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {PROBLEM_MEDIA: {"schema": _ref("Problem"), "example": example}},
+    }
+
+
+_RESPONSES: dict[str, Any] = {
+    "BadRequest": _problem_response(
+        "validation_failed: the body is not JSON at all (or, where a form is accepted, not a "
+        f"form either), or holds a value the database cannot store. {_COUNTED}",
+        _problem_example(400, "validation_failed", "Bad request",
+                         "The body is not JSON: send a JSON object."),
+        {**_header("Cache-Control", required=False), **_rate_headers(required=False)}),
+    "Unauthorized": _problem_response(
+        "unauthorized: no, unknown or revoked client key.",
+        _problem_example(401, "unauthorized", "Unauthorized",
+                         "The client key is unknown or revoked."),
+        {**_header("WWW-Authenticate", required=True), **_header("Cache-Control",
+                                                                 required=False)}),
+    "Forbidden": _problem_response(
+        "forbidden: the client lacks the scope (with a WWW-Authenticate insufficient_scope "
+        "challenge) or the apikey asked for; or policy_violation: VideoSDK would allow the "
+        "request but the key's or the client's policy does not, with `errors` and "
+        f"`fieldErrors` (codes `policy`). {_COUNTED}",
+        _problem_example(403, "policy_violation", "Policy violation",
+                         "The request goes beyond the policy of the key or of this client: see "
+                         "errors.",
+                         errors={"expiresIn": ["A lifetime of 30d is beyond the maximum "
+                                               "allowed here, 24h: ask for 24h or less."]},
+                         fieldErrors={"expiresIn": [{
+                             "code": "policy",
+                             "message": "A lifetime of 30d is beyond the maximum allowed here, "
+                                        "24h: ask for 24h or less."}]}),
+        {**_header("InsufficientScope", required=False, as_name="WWW-Authenticate"),
+         **_header("Cache-Control", required=False), **_rate_headers(required=False)}),
+    "PayloadTooLarge": _problem_response(
+        "payload_too_large: the body is over 64 KiB.",
+        _problem_example(413, "payload_too_large", "Request Entity Too Large",
+                         "The data value transmitted exceeds the capacity limit."),
+        {**_header("Cache-Control", required=False), **_rate_headers(required=False)}),
+    "ValidationFailed": _problem_response(
+        "validation_failed: a field is missing, of the wrong type, unknown, or breaks a rule "
+        "of SPEC 2. `errors` maps each field to its messages; `fieldErrors` to the same with a "
+        f"machine code each. {_COUNTED}",
+        _problem_example(422, "validation_failed", "Validation failed",
+                         "The request has invalid fields: see errors.",
+                         errors={"expiresIn": ["'120' has no unit: jsonwebtoken would read it "
+                                               "as 120 milliseconds, not seconds. Write '120s' "
+                                               "for seconds or '120m' for minutes."]},
+                         fieldErrors={"expiresIn": [{
+                             "code": "pattern",
+                             "message": "'120' has no unit: jsonwebtoken would read it as 120 "
+                                        "milliseconds, not seconds. Write '120s' for seconds or "
+                                        "'120m' for minutes."}]}),
+        {**_header("Cache-Control", required=False), **_rate_headers(required=False)}),
+    "RateLimited": _problem_response(
+        "rate_limited: over the client's own rate limit; retry after Retry-After seconds.",
+        _problem_example(429, "rate_limited", "Too Many Requests",
+                         "Over this client's rate limit of 600/minute: retry after "
+                         "Retry-After."),
+        {**_header("Retry-After", required=True), **_rate_headers(required=True),
+         **_header("Cache-Control", required=False)}),
+    "ServiceUnavailable": _problem_response(
+        "service_unavailable: storage cannot be reached or written, or a stored key's secret "
+        "does not decrypt with ENCRYPTION_KEYS (an operator must fix the setting); nothing "
+        "was done.",
+        _problem_example(503, "service_unavailable", "Service unavailable",
+                         "The stored secret of key 'main' cannot be decrypted."),
+        {**_header("Retry-After", required=False), **_header("Cache-Control", required=False),
+         **_rate_headers(required=False)}),
+    "MethodNotAllowed": _problem_response(
+        "method_not_allowed: the route does not take this method; Allow lists those it does.",
+        _problem_example(405, "method_not_allowed", "Method Not Allowed",
+                         "The method is not allowed for the requested URL."),
+        _header("Allow", required=True)),
+    "OtherProblem": _problem_response(
+        "Any other answer, as a problem: 404 not_found (unknown route under /api/), 405 "
+        "method_not_allowed (with Allow), 500 server_error, and codes added later.",
+        _problem_example(405, "method_not_allowed", "Method Not Allowed",
+                         "The method is not allowed for the requested URL."),
+        {**_header("Allow", required=False), **_header("Cache-Control", required=False)}),
+}
+
+_ERROR_RESPONSES = {
+    "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "413": "PayloadTooLarge",
+    "422": "ValidationFailed", "429": "RateLimited", "503": "ServiceUnavailable",
+    "default": "OtherProblem",
+}
+
+
+def _errors() -> dict[str, Any]:
+    return {status: {"$ref": f"#/components/responses/{name}"}
+            for status, name in _ERROR_RESPONSES.items()}
+
+
+def _ok(status: str, description: str, schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    return {status: {
+        "description": description,
+        "headers": {**_header("Cache-Control", required=True), **_rate_headers(required=False)},
+        "content": {"application/json": {"schema": _ref(schema), "examples": examples}},
+    }}
+
+
+def _example(summary: str, value: object) -> dict[str, Any]:
+    return {"summary": summary, "value": value}
+
+
+# -- examples of each operation -------------------------------------------------------------
+
+_MINTED_EXAMPLE = {
+    "token": _EXAMPLE_TOKEN, "apikey": _EXAMPLE_APIKEY, "claims": _EXAMPLE_CLAIMS,
+    "issuedAt": "2026-01-01T00:00:00Z", "expiresAt": "2026-01-01T01:00:00Z", "expiresIn": 3600,
+}
+_DIAGNOSIS_EXAMPLE = {
+    "verdict": "invalid",
+    "summary": "The token expired 2 h 5 min ago: mint a new one for each meeting join.",
+    "reasons": [{"code": "expired", "severity": "error",
+                 "message": "The token expired at 2026-01-01T01:00:00Z, 2 h 5 min ago.",
+                 "fix": "Mint a new token for each join.", "videosdkCode": 4002}],
+    "header": {"alg": "HS256", "typ": "JWT"},
+    "claims": _EXAMPLE_CLAIMS,
+    "signature": {"status": "verified", "keyLabel": "main"},
+    "issuedAt": "2026-01-01T00:00:00Z",
+    "expiresAt": "2026-01-01T01:00:00Z",
+}
 
 _DROPIN_DESCRIPTION = (
     "Stands in for VideoSDK's example token servers: their client apps work by changing only "
     "the base URL and adding the Authorization header. Signs with the client's only key "
-    "(422 when it may use none or several): permissions allow_join and allow_mod, lifetime 10m; "
-    "with a roomId or peerId also version 2, roles [\"rtc\"], roomId and participantId = peerId. "
-    "Other names are ignored, as the examples ignore them, except those that mean roomId or "
-    "peerId in another letter case or spelling (roomid, peerID, participantId, meetingId, "
-    "room_id): 422 validation_failed, \"did you mean roomId?\", named as sent."
+    "(422 key_choice when it may use none or several): permissions allow_join and allow_mod, "
+    "lifetime 10m; with a roomId or peerId also version 2, roles [\"rtc\"], roomId and "
+    "participantId = peerId. An empty value counts as absent."
 )
 
 
-def _dropin_operation(operation_id: str, **extra: Any) -> dict[str, Any]:
+_DROPIN_QUERY = [
+    {"name": "roomId", "in": "query", "required": False,
+     "schema": _id("The room.", whitespace=True, min_length=0), "example": "abcd-efgh"},
+    {"name": "peerId", "in": "query", "required": False,
+     "schema": _id("Becomes the participantId claim.", whitespace=False, min_length=0),
+     "example": "alice"},
+]
+
+
+def _dropin_operation(operation_id: str, summary: str, description: str,
+                      **extra: Any) -> dict[str, Any]:
     return {
         "operationId": operation_id,
-        "summary": "Fetch a token as VideoSDK's example servers answer it",
-        "description": _DROPIN_DESCRIPTION,
-        "security": [{"clientKey": ["tokens:mint"]}],
+        "summary": summary,
+        "description": _DROPIN_DESCRIPTION + description,
+        "security": [{"clientKey": [MINT_SCOPE]}],
         "tags": ["drop-in"],
         **extra,
-        "responses": {**_ok("The token.", "DropInToken"),
-                      **_errors("400", "401", "403", "413", "422", "429", "503")},
+        "responses": {**_ok("200", "The token.", "DropInToken",
+                            {"token": _example("A token for one room and peer",
+                                               {"token": _EXAMPLE_TOKEN})}),
+                      **_errors()},
     }
 
 
 @cache
 def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every endpoint, body, answer and error."""
-    dropin_query = [
-        {"name": "roomId", "in": "query", "required": False, "schema": _TEXT},
-        {"name": "peerId", "in": "query", "required": False, "schema": _TEXT,
-         "description": "Becomes the participantId claim."},
-    ]
-    return _with_meetings({
+    """The OpenAPI 3.1 document of every endpoint, body, answer, header and error."""
+    return {
         "openapi": "3.1.0",
         "info": {
             "title": "Token Console API",
             "version": "1",
-            "description": "Mint and check VideoSDK access tokens under the team's keys and "
-                           "policy. Errors are application/problem+json (RFC 9457) with a "
-                           "machine `code`; an unknown route under /api/ is 404 not_found and a "
-                           "wrong method 405 method_not_allowed with Allow. Times are ISO 8601 "
-                           "UTC with Z; expiresIn is whole seconds.",
+            "summary": "Mint and check VideoSDK access tokens under the team's keys and policy.",
+            "description": "Errors are application/problem+json (RFC 9457) with a machine "
+                           "`code` (an open list: keep a branch for codes added later); field "
+                           "refusals carry `errors` ({field: [message]}) and `fieldErrors` "
+                           "({field: [{code, message}]}). Times are ISO 8601 UTC with Z; "
+                           "expiresIn in answers is whole seconds. Every answer is "
+                           "Cache-Control: no-store.",
+            "contact": {"name": "The admins of this Token Console (Admin > API clients)"},
+            "license": {"name": "Proprietary: for the team that runs this Token Console",
+                        "url": "https://token-console.invalid/license"},
         },
-        "servers": [{"url": "/"}],
-        "tags": [{"name": "tokens"}, {"name": "drop-in"}, {"name": "meta"}],
+        "servers": [{"url": "/", "description": "The Token Console serving this document."}],
+        "tags": [
+            {"name": "tokens", "description": "Mint VideoSDK tokens and check them: the "
+                                              "diagnosis of SPEC 3 and RFC 7662 introspection."},
+            {"name": "drop-in", "description": "Routes of VideoSDK's example token servers, "
+                                               "so their client apps work unchanged."},
+            {"name": "meta", "description": "This document."},
+        ],
         "paths": {
             "/api/v1/tokens": {
                 "post": {
@@ -316,167 +663,126 @@ def document() -> dict[str, Any]:
                     "description": "Signs exactly the claims asked for plus iat, exp and, when "
                                    "needed, version 2, under the key's and the client's policy. "
                                    "A request beyond the policy is refused whole "
-                                   "(policy_violation), never trimmed.",
+                                   "(policy_violation), never trimmed. Fields: "
+                                   f"{', '.join(MINT_FIELDS)}.",
                     "tags": ["tokens"],
-                    "security": [{"clientKey": ["tokens:mint"]}],
-                    "requestBody": {"required": True, "content": _json(
-                        {"$ref": "#/components/schemas/MintRequest"})},
-                    "responses": {**_ok("The signed token.", "MintedToken", "201"),
-                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
+                    "security": [{"clientKey": [MINT_SCOPE]}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("MintRequest"),
+                        "examples": {
+                            "room": _example("A token for one room, for an hour",
+                                             {"permissions": ["allow_join"], "roles": ["rtc"],
+                                              "roomId": "abcd-efgh-ijkl", "expiresIn": "1h"}),
+                            "waitingRoom": _example("Ask to join, ten minutes",
+                                                    {"permissions": ["ask_join"],
+                                                     "expiresIn": 600}),
+                        }}}},
+                    "responses": {**_ok("201", "The signed token.", "MintedToken",
+                                        {"room": _example("The room token", _MINTED_EXAMPLE)}),
+                                  **_errors()},
                 },
             },
             "/api/v1/tokens/inspect": {
                 "post": {
                     "operationId": "inspectToken",
                     "summary": "Diagnose a token",
-                    "description": "Every reason VideoSDK would refuse the token, with fixes.",
+                    "description": "Every reason VideoSDK would refuse the token, with fixes, "
+                                   "at a chosen moment and use, optionally with a one-off "
+                                   f"secret. Fields: {', '.join(INSPECT_FIELDS)}.",
                     "tags": ["tokens"],
-                    "security": [{"clientKey": ["tokens:inspect"]}],
-                    "requestBody": {"required": True, "content": _json(
-                        {"$ref": "#/components/schemas/InspectRequest"})},
-                    "responses": {**_ok("The diagnosis.", "Diagnosis"),
-                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
+                    "security": [{"clientKey": [INSPECT_SCOPE]}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("InspectRequest"),
+                        "examples": {"join": _example(
+                            "Why could this customer not join?",
+                            {"token": _EXAMPLE_TOKEN, "roomId": "abcd-efgh-ijkl",
+                             "use": "join", "at": "2026-01-01T03:05:00Z"})}}}},
+                    "responses": {**_ok("200", "The diagnosis.", "Diagnosis",
+                                        {"expired": _example("An expired token",
+                                                             _DIAGNOSIS_EXAMPLE)}),
+                                  **_errors()},
                 },
             },
             "/api/v1/tokens/introspect": {
                 "post": {
                     "operationId": "introspectToken",
                     "summary": "RFC 7662 token introspection",
+                    "description": "Whether the token would be accepted now; a form "
+                                   "(RFC 7662) or a JSON object.",
                     "tags": ["tokens"],
-                    "security": [{"clientKey": ["tokens:inspect"]}],
+                    "security": [{"clientKey": [INSPECT_SCOPE]}],
                     "requestBody": {"required": True, "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {"$ref": "#/components/schemas/IntrospectRequest"}},
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/IntrospectRequest"}},
+                        FORM_MEDIA: {"schema": _ref("IntrospectionForm"),
+                                     "examples": {"form": _example(
+                                         "As an RFC 7662 form", {"token": _EXAMPLE_TOKEN})}},
+                        "application/json": {"schema": _ref("IntrospectionRequest"),
+                                             "examples": {"json": _example(
+                                                 "As JSON", {"token": _EXAMPLE_TOKEN})}},
                     }},
-                    "responses": {**_ok("Active with details, or exactly {\"active\": false}.",
-                                        "Introspection"),
-                                  **_errors("400", "401", "403", "413", "422", "429", "503")},
+                    "responses": {**_ok(
+                        "200", "Active with details, or exactly {\"active\": false}.",
+                        "Introspection",
+                        {"active": _example("Would be accepted now", {
+                            "active": True, "scope": "allow_join", "token_type": "videosdk",
+                            "iat": 1767225600, "exp": 1767229200, "client_id": "backend"}),
+                         "inactive": _example("Would be refused", {"active": False})}),
+                        **_errors()},
                 },
             },
             "/get-token": {
-                "get": _dropin_operation("getTokenDropIn", parameters=dropin_query),
-                "post": _dropin_operation("postTokenDropIn", parameters=dropin_query,
-                                          requestBody={"required": False, "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/DropInRequest"}},
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"$ref": "#/components/schemas/DropInRequest"}},
-                }}),
+                "get": _dropin_operation("getTokenDropIn", "Fetch a token as VideoSDK's "
+                                         "example servers answer it", "",
+                                         parameters=_DROPIN_QUERY),
+                "post": _dropin_operation(
+                    "postTokenDropIn", "Fetch a token as VideoSDK's example servers answer "
+                    "it, the fields in a body",
+                    # Described without the query string: a body value wins over it, which a
+                    # schema cannot say, so the parameters would promise refusals never made.
+                    " The server also reads roomId and peerId from the query string when the "
+                    "body does not hold them, as the example servers do.",
+                    requestBody={"required": False, "content": {
+                        "application/json": {"schema": _ref("DropInRequest"),
+                                             "examples": {"json": _example(
+                                                 "A room and a peer",
+                                                 {"roomId": "abcd-efgh", "peerId": "alice"})}},
+                        FORM_MEDIA: {"schema": _ref("DropInRequest"),
+                                     "examples": {"form": _example(
+                                         "A room and a peer",
+                                         {"roomId": "abcd-efgh", "peerId": "alice"})}},
+                    }}),
             },
             "/api/v1/openapi.json": {
                 "get": {
-                    "operationId": "openapi",
+                    "operationId": "getOpenApiDocument",
                     "summary": "This document",
                     "tags": ["meta"],
                     "security": [],
-                    "responses": {"200": {"description": "The OpenAPI 3.1 document.",
-                                          "content": _json({"type": "object"})}},
+                    "responses": {
+                        "200": {"description": "The OpenAPI 3.1 document.",
+                                "content": {"application/json": {
+                                    "schema": _ref("OpenApiDocument"),
+                                    "example": {"openapi": "3.1.0"}}}},
+                        "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+                        "default": {"$ref": "#/components/responses/OtherProblem"},
+                    },
                 },
             },
         },
         "components": {
             "schemas": _SCHEMAS,
-            # Answers of any path under /api/, not of one operation.
-            "responses": {
-                "NotFound": _problem_response("No such route under /api/.", ("not_found",)),
-                "MethodNotAllowed": _problem_response(
-                    "Wrong method for this route; Allow lists the right ones.",
-                    ("method_not_allowed",),
-                    {"Allow": {"required": True, "schema": _TEXT}}),
-            },
+            "responses": _RESPONSES,
             "securitySchemes": {
                 "clientKey": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "Authorization: Bearer <client key>. Keys are shown once "
-                                   "when an admin creates the client; a session cookie never "
-                                   "authenticates the API.",
+                    "bearerFormat": f"Token Console client key ({KEY_PREFIX}...)",
+                    "description": "Authorization: Bearer <client key>, such as "
+                                   f"`{_EXAMPLE_CLIENT_KEY}`. Keys are shown once when an "
+                                   "admin creates the client; a session cookie never "
+                                   "authenticates the API. Scopes: "
+                                   f"{', '.join(SCOPES)}.",
                 },
             },
         },
         "security": [{"clientKey": []}],
-    })
-
-
-# --- The relay to VideoSDK's REST API: /create-meeting and /validate-meeting (SPEC 5) ---
-# Kept whole in this block: its paths, schemas and the two upstream problem codes.
-
-_UPSTREAM_CODES = ("upstream_unavailable", "upstream_timeout")
-_MEETING_DESCRIPTION = (
-    "Stands in for VideoSDK's example servers: forwards to VideoSDK's REST API at "
-    "VIDEOSDK_API_ENDPOINT with the token given (diagnosed first with use: api; one VideoSDK "
-    "would refuse is a 422 whose detail is the diagnosis's summary, and is not sent) or, when "
-    "none is given, one minted for 60 s with the client's only key (version 2, roles "
-    "[\"crawler\"]) under the usual policy. Only the token and region reach VideoSDK. "
-    "VideoSDK's status and JSON body come back as they came, its 4xx refusals included "
-    "(application/json, such as 401 {\"message\": \"Token is invalid or expired\"}). 404 "
-    "when VIDEOSDK_API_ENDPOINT is empty (turned off)."
-)
-_MEETING_SCHEMAS: dict[str, Any] = {
-    "MeetingRequest": {
-        "type": "object",
-        "description": "As the example servers read it; other fields are ignored, never sent.",
-        "properties": {
-            "token": {**_OPTIONAL_TEXT, "description": "A VideoSDK token for its server API; "
-                      "left out or empty: one is minted."},
-            "region": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{0,32}$",
-                       "description": "VideoSDK's region code, such as sg001 (create only)."},
-        },
-    },
-    "VideoSDKAnswer": {
-        "type": "object",
-        "description": "VideoSDK's JSON body, as it came.",
-        "properties": {"roomId": _TEXT},
-        "additionalProperties": True,
-    },
-}
-
-
-def _meeting_operation(operation_id: str, summary: str, **extra: Any) -> dict[str, Any]:
-    form_or_json = {media: {"schema": {"$ref": "#/components/schemas/MeetingRequest"}}
-                    for media in ("application/json", "application/x-www-form-urlencoded")}
-    return {
-        "operationId": operation_id,
-        "summary": summary,
-        "description": _MEETING_DESCRIPTION,
-        "security": [{"clientKey": ["tokens:mint"]}],
-        "tags": ["drop-in"],
-        **extra,
-        "requestBody": {"required": False, "content": form_or_json},
-        "responses": {
-            "200": {"description": "VideoSDK's answer (its roomId included).",
-                    "headers": _RATE_HEADERS,
-                    "content": _json({"$ref": "#/components/schemas/VideoSDKAnswer"})},
-            "4XX": {"description": "VideoSDK's own refusal, passed on with its status and body.",
-                    "content": _json({"$ref": "#/components/schemas/VideoSDKAnswer"})},
-            **_errors("400", "401", "403", "413", "422", "429", "503"),
-            "404": _problem_response("VIDEOSDK_API_ENDPOINT is empty: the relay is off.",
-                                     ("not_found",)),
-            "502": _problem_response("VideoSDK's REST API cannot be reached, failed (5xx), or "
-                                     "answered no JSON.", ("upstream_unavailable",)),
-            "504": _problem_response("VideoSDK's REST API did not answer within "
-                                     "VIDEOSDK_API_TIMEOUT seconds (5).", ("upstream_timeout",)),
-        },
     }
-
-
-def _with_meetings(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with the two relay routes, their schemas and the upstream problem codes."""
-    create = _meeting_operation("createMeetingDropIn",
-                                "Create a room with VideoSDK, as the example servers do")
-    meeting_id = {"name": "meetingId", "in": "path", "required": True,
-                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-                  "description": "A VideoSDK room id; anything else is 422 and never sent."}
-    document["paths"].update({
-        "/create-meeting": {"post": create},
-        "/create-meeting/": {"post": {**create, "operationId": "createMeetingDropInSlash"}},
-        "/validate-meeting/{meetingId}": {"post": _meeting_operation(
-            "validateMeetingDropIn", "Validate a room with VideoSDK, as the example servers do",
-            parameters=[meeting_id])},
-    })
-    schemas = document["components"]["schemas"]
-    schemas.update(_MEETING_SCHEMAS)
-    codes = schemas["Problem"]["properties"]["code"]
-    codes["enum"] = sorted({*codes["enum"], *_UPSTREAM_CODES})
-    return document

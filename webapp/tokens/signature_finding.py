@@ -122,6 +122,10 @@ def _tries(key: KnownKey) -> tuple[_Try, tuple[_Try, ...], tuple[_Try, ...]]:
     return current, replaced, variants
 
 
+# The signature's status in a diagnosis: a secret verified it, none matched, or none was tried.
+SIGNATURE_STATUSES: tuple[str, ...] = ("verified", "mismatch", "unchecked")
+
+
 @dataclass
 class SignatureResult:
     """What the signature check found.

@@ -61,7 +61,7 @@ KNOWN_CLAIMS: tuple[str, ...] = (
     "nbf",
 )
 
-_CLAIM_PURPOSE: Mapping[str, str] = MappingProxyType(
+CLAIM_PURPOSES: Mapping[str, str] = MappingProxyType(
     {
         "apikey": "the public VideoSDK API key; its secret signed the token",
         "permissions": "what the holder may do in a meeting",
@@ -110,7 +110,7 @@ def _explain_list(value: object, explanations: Mapping[str, str], what: str) -> 
 
 def explain_claim(name: str, value: object) -> str:
     """Say in plain words what claim `name` with `value` means to VideoSDK; never raises."""
-    purpose = _CLAIM_PURPOSE.get(name)
+    purpose = CLAIM_PURPOSES.get(name)
     if name == "permissions":
         detail = _explain_list(value, PERMISSION_EXPLANATIONS, "permissions")
     elif name == "roles":
