@@ -64,10 +64,22 @@ def _enum(values: Any, description: str) -> dict[str, Any]:
 
 # -- the rules of the domain, as patterns ---------------------------------------------------
 
-_ROOM_ID_PATTERN = f"^[^{regex_class(is_control)}]*$"
-_PARTICIPANT_ID_PATTERN = f"^[^{regex_class(is_control, is_whitespace)}]*$"
-# Something besides whitespace: the server strips it, and an empty paste is refused.
-_NOT_BLANK_PATTERN = f"[^{regex_class(is_whitespace)}]"
+# The patterns list characters found by scanning the predicates over the BMP: built when the
+# document is first asked for, never at import (every worker and CLI command imports this).
+
+
+def _room_id_pattern() -> str:
+    return f"^[^{regex_class(is_control)}]*$"
+
+
+def _participant_id_pattern() -> str:
+    return f"^[^{regex_class(is_control, is_whitespace)}]*$"
+
+
+def _not_blank_pattern() -> str:
+    """Something besides whitespace: the server strips it, and an empty paste is refused."""
+    return f"[^{regex_class(is_whitespace)}]"
+
 # Printable ASCII, as every VideoSDK API key is (SPEC 3: anything else is a damaged apikey).
 _APIKEY_PATTERN = "^[!-~]+$"
 _JWS_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
@@ -79,7 +91,7 @@ def _id(description: str, *, whitespace: bool, min_length: int = 1) -> dict[str,
         "type": "string",
         "minLength": min_length,
         "maxLength": MAX_ID_LENGTH,
-        "pattern": _ROOM_ID_PATTERN if whitespace else _PARTICIPANT_ID_PATTERN,
+        "pattern": _room_id_pattern() if whitespace else _participant_id_pattern(),
         "description": description + " No control character (U+0000-U+001F, U+007F-U+009F)"
         + ("" if whitespace else " and no whitespace (VideoSDK error 4004)")
         + f"; at most {MAX_ID_LENGTH} characters; valid Unicode (no unpaired surrogate, which "
@@ -106,22 +118,26 @@ _ROLES_REQUEST = {
     "uniqueItems": True,
     "description": "Each value once; leave the field out rather than send an empty list.",
 }
-_EXPIRES_IN = {
-    "description": (
-        f"Seconds (a number from {SHORTEST_LIFETIME:g} to {LONGEST_LIFETIME:.0f}), or "
-        "node jsonwebtoken `expiresIn` text with a unit ('10m', '1.5h', '7 days'; units ms, s, "
-        "m, h, d, w, y and their long forms, any letter case). Default 1h. Unitless text such "
-        "as '120' is refused: jsonwebtoken would read it as milliseconds. The lifetime must be "
-        f"at least {SHORTEST_LIFETIME:g} s and at most 100 years (the pattern is exact to six "
-        "significant digits at the short end and stops at the largest power of ten of units at "
-        "the long end); beyond the key's or the client's maximum it is 403 policy_violation."
-    ),
-    "anyOf": [
-        {"type": "number", "minimum": SHORTEST_LIFETIME, "maximum": LONGEST_LIFETIME},
-        {"type": "string", "maxLength": MAX_LIFETIME_TEXT, "pattern": lifetime_text_pattern()},
-        {"type": "null"},
-    ],
-}
+
+
+def _expires_in() -> dict[str, Any]:
+    return {
+        "description": (
+            f"Seconds (a number from {SHORTEST_LIFETIME:g} to {LONGEST_LIFETIME:.0f}), or "
+            "node jsonwebtoken `expiresIn` text with a unit ('10m', '1.5h', '7 days'; units ms, s, "
+            "m, h, d, w, y and their long forms, any letter case). Default 1h. Unitless text such "
+            "as '120' is refused: jsonwebtoken would read it as milliseconds. The lifetime must be "
+            f"at least {SHORTEST_LIFETIME:g} s and at most 100 years (the pattern is exact to six "
+            "significant digits at the short end and stops at the largest power of ten of units at "
+            "the long end); beyond the key's or the client's maximum it is 403 policy_violation."
+        ),
+        "anyOf": [
+            {"type": "number", "minimum": SHORTEST_LIFETIME, "maximum": LONGEST_LIFETIME},
+            {"type": "string", "maxLength": MAX_LIFETIME_TEXT, "pattern": lifetime_text_pattern()},
+            {"type": "null"},
+        ],
+    }
+
 
 # -- an example token, signed here with a made-up secret so that it is a real JWS ------------
 
@@ -143,269 +159,274 @@ _EXAMPLE_CLIENT_KEY = KEY_PREFIX + "0" * 38
 _KNOWN_PROBLEM_CODES = sorted({*PROBLEM_CODES.values(), "policy_violation", "server_error",
                                "bad_request"})
 
-_SCHEMAS: dict[str, Any] = {
-    "KnownProblemCode": _enum(_KNOWN_PROBLEM_CODES, "The machine codes of SPEC 5 today."),
-    "KnownFieldErrorCode": {
-        **_enum(FieldErrorCode, "Why a field is refused: "
-                + "; ".join(f"`{code.value}`: {meaning}"
-                            for code, meaning in FIELD_ERROR_MEANINGS.items()) + "."),
-    },
-    "KnownReasonCode": _enum(REASON_CODES, "The diagnosis codes of SPEC 3 today."),
-    "Permission": _enum(Permission, "A value of the permissions claim (SPEC 2)."),
-    "Role": _enum(Role, "A value of the roles claim (SPEC 2)."),
-    "Use": _enum(Use, "What the customer tried with the token: join a meeting or call the "
-                      "server-side API."),
-    "Severity": _enum(Severity, "How much a reason weighs: only errors make a token invalid."),
-    "Verdict": _enum(Verdict, "invalid when any reason is an error; else valid when a secret "
-                              "verified the signature, else unverified."),
-    "SignatureStatus": _enum(SIGNATURE_STATUSES, "verified: a stored or one-off secret "
-                             "verified it; mismatch: none did; unchecked: not checked."),
-    "FieldError": {
-        "type": "object",
-        "description": "One refusal of one field.",
-        "required": ["code", "message"],
-        "additionalProperties": False,
-        "properties": {
-            "code": _open("KnownFieldErrorCode", "Why: a code from a small vocabulary; "
-                          "new codes may be added."),
-            "message": {"type": "string", "description": "What to send instead, in words."},
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "KnownProblemCode": _enum(_KNOWN_PROBLEM_CODES, "The machine codes of SPEC 5 today."),
+        "KnownFieldErrorCode": {
+            **_enum(FieldErrorCode, "Why a field is refused: "
+                    + "; ".join(f"`{code.value}`: {meaning}"
+                                for code, meaning in FIELD_ERROR_MEANINGS.items()) + "."),
         },
-    },
-    "FieldMessages": {
-        "type": "object",
-        "description": "Each refused field's messages: {field: [message]}.",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    "FieldErrors": {
-        "type": "object",
-        "description": "Each refused field's errors with machine codes: "
-                       "{field: [{code, message}]}, in the order of `errors`.",
-        "additionalProperties": {"type": "array", "items": _ref("FieldError")},
-    },
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details with the product's machine `code`. "
-                       "A refusal of fields (422, and 403 policy_violation) adds `errors` and "
-                       "`fieldErrors`.",
-        "required": ["type", "title", "status", "detail", "code"],
-        "properties": {
-            "type": {"type": "string", "format": "uri"},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "code": _open("KnownProblemCode", "The machine code (SPEC 5); new codes may be "
-                          "added, so keep a branch for others."),
-            "errors": _ref("FieldMessages"),
-            "fieldErrors": _ref("FieldErrors"),
+        "KnownReasonCode": _enum(REASON_CODES, "The diagnosis codes of SPEC 3 today."),
+        "Permission": _enum(Permission, "A value of the permissions claim (SPEC 2)."),
+        "Role": _enum(Role, "A value of the roles claim (SPEC 2)."),
+        "Use": _enum(Use, "What the customer tried with the token: join a meeting or call the "
+                          "server-side API."),
+        "Severity": _enum(Severity, "How much a reason weighs: only errors make a token invalid."),
+        "Verdict": _enum(Verdict, "invalid when any reason is an error; else valid when a secret "
+                                  "verified the signature, else unverified."),
+        "SignatureStatus": _enum(SIGNATURE_STATUSES, "verified: a stored or one-off secret "
+                                 "verified it; mismatch: none did; unchecked: not checked."),
+        "FieldError": {
+            "type": "object",
+            "description": "One refusal of one field.",
+            "required": ["code", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "code": _open("KnownFieldErrorCode", "Why: a code from a small vocabulary; "
+                              "new codes may be added."),
+                "message": {"type": "string", "description": "What to send instead, in words."},
+            },
         },
-    },
-    "Claims": {
-        "type": "object",
-        "description": "Exactly the claims this service signed: those asked for plus iat, exp "
-                       "and, when roomId, participantId or roles is present, version 2.",
-        "required": ["apikey", "permissions", "iat", "exp"],
-        "additionalProperties": False,
-        "properties": {
-            "apikey": {"type": "string", "description": CLAIM_PURPOSES["apikey"]},
-            "permissions": {"type": "array", "items": _ref("Permission"), "minItems": 1,
-                            "description": CLAIM_PURPOSES["permissions"]},
-            "version": {"type": "integer", "const": 2, "description": CLAIM_PURPOSES["version"]},
-            "roomId": {"type": "string", "description": CLAIM_PURPOSES["roomId"]},
-            "participantId": {"type": "string", "description": CLAIM_PURPOSES["participantId"]},
-            "roles": {"type": "array", "items": _ref("Role"),
-                      "description": CLAIM_PURPOSES["roles"]},
-            "iat": {"type": "integer", "description": CLAIM_PURPOSES["iat"] + ", in seconds "
-                    "since 1970"},
-            "exp": {"type": "integer", "description": CLAIM_PURPOSES["exp"] + ", in seconds "
-                    "since 1970"},
+        "FieldMessages": {
+            "type": "object",
+            "description": "Each refused field's messages: {field: [message]}.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
-    },
-    "Header": {
-        "type": "object",
-        "description": "The token's JOSE header as decoded, untrusted: any JSON value may "
-                       "stand under any name. A token this service accepts has alg HS256.",
-        "properties": {
-            "alg": {"description": "The signing algorithm; VideoSDK needs HS256."},
-            "typ": {"description": "Usually JWT."},
+        "FieldErrors": {
+            "type": "object",
+            "description": "Each refused field's errors with machine codes: "
+                           "{field: [{code, message}]}, in the order of `errors`.",
+            "additionalProperties": {"type": "array", "items": _ref("FieldError")},
         },
-        "additionalProperties": True,
-    },
-    "DecodedClaims": {
-        "type": "object",
-        "description": "The claims of a pasted token as decoded, untrusted: each may hold any "
-                       "JSON value (the reasons say which are wrong). Numbers JSON cannot carry "
-                       "are echoed as strings; text that is not UTF-8 is escaped.",
-        "properties": {name: {"description": CLAIM_PURPOSES[name]} for name in KNOWN_CLAIMS},
-        "additionalProperties": True,
-    },
-    "Reason": {
-        "type": "object",
-        "description": "One finding of the diagnosis (SPEC 3).",
-        "required": ["code", "severity", "message", "fix"],
-        "additionalProperties": False,
-        "properties": {
-            "code": _open("KnownReasonCode", "The reason's code; SPEC 3 grows the list, so "
-                          "keep a branch for codes not known yet."),
-            "severity": _ref("Severity"),
-            "message": {"type": "string"},
-            "fix": {"type": "string"},
-            "videosdkCode": {"type": "integer", "description": "VideoSDK's own error code, "
-                             "where it has one."},
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details with the product's machine `code`. "
+                           "A refusal of fields (422, and 403 policy_violation) adds `errors` and "
+                           "`fieldErrors`.",
+            "required": ["type", "title", "status", "detail", "code"],
+            "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string"},
+                "code": _open("KnownProblemCode", "The machine code (SPEC 5); new codes may be "
+                              "added, so keep a branch for others."),
+                "errors": _ref("FieldMessages"),
+                "fieldErrors": _ref("FieldErrors"),
+            },
         },
-    },
-    "Signature": {
-        "type": "object",
-        "required": ["status"],
-        "additionalProperties": False,
-        "properties": {
-            "status": _ref("SignatureStatus"),
-            "keyLabel": {"type": "string", "description": "The stored key whose secret matched "
-                         "(or matches instead of the token's own)."},
+        "Claims": {
+            "type": "object",
+            "description": "Exactly the claims this service signed: those asked for plus iat, exp "
+                           "and, when roomId, participantId or roles is present, version 2.",
+            "required": ["apikey", "permissions", "iat", "exp"],
+            "additionalProperties": False,
+            "properties": {
+                "apikey": {"type": "string", "description": CLAIM_PURPOSES["apikey"]},
+                "permissions": {"type": "array", "items": _ref("Permission"), "minItems": 1,
+                                "description": CLAIM_PURPOSES["permissions"]},
+                "version": {"type": "integer", "const": 2,
+                            "description": CLAIM_PURPOSES["version"]},
+                "roomId": {"type": "string", "description": CLAIM_PURPOSES["roomId"]},
+                "participantId": {"type": "string", "description": CLAIM_PURPOSES["participantId"]},
+                "roles": {"type": "array", "items": _ref("Role"),
+                          "description": CLAIM_PURPOSES["roles"]},
+                "iat": {"type": "integer", "description": CLAIM_PURPOSES["iat"] + ", in seconds "
+                        "since 1970"},
+                "exp": {"type": "integer", "description": CLAIM_PURPOSES["exp"] + ", in seconds "
+                        "since 1970"},
+            },
         },
-    },
-    "Diagnosis": {
-        "type": "object",
-        "description": "Every reason VideoSDK would refuse the token, with fixes (SPEC 3).",
-        "required": ["verdict", "summary", "reasons", "header", "claims", "signature",
-                     "issuedAt", "expiresAt"],
-        "additionalProperties": False,
-        "properties": {
-            "verdict": _ref("Verdict"),
-            "summary": {"type": "string", "description": "One or two plain sentences for the "
-                        "customer: the root cause and what to change (SPEC 3)."},
-            "reasons": {"type": "array", "items": _ref("Reason"),
-                        "description": "Errors first, then warnings, then infos."},
-            "header": {**_nullable(_ref("Header")), "description": "null when the paste is "
-                       "not a token or its header does not decode."},
-            "claims": {**_nullable(_ref("DecodedClaims")), "description": "null when the "
-                       "paste is not a token or its payload does not decode."},
-            "signature": _ref("Signature"),
-            "issuedAt": _nullable({"type": "string", "format": "date-time"}),
-            "expiresAt": _nullable({"type": "string", "format": "date-time"}),
+        "Header": {
+            "type": "object",
+            "description": "The token's JOSE header as decoded, untrusted: any JSON value may "
+                           "stand under any name. A token this service accepts has alg HS256.",
+            "properties": {
+                "alg": {"description": "The signing algorithm; VideoSDK needs HS256."},
+                "typ": {"description": "Usually JWT."},
+            },
+            "additionalProperties": True,
         },
-    },
-    "MintRequest": {
-        "type": "object",
-        "required": ["permissions"],
-        "additionalProperties": False,
-        "description": "version 2 is added when needed; any other field is refused.",
-        "properties": {
-            "apikey": _nullable({"type": "string", "minLength": 1, "pattern": _APIKEY_PATTERN,
-                                 "description": "The VideoSDK API key to sign with; leave it "
-                                 "out when the client may use exactly one key."}),
-            "permissions": _PERMISSIONS_REQUEST,
-            "roles": _nullable(_ROLES_REQUEST),
-            "roomId": _nullable(_id("The only room the token opens.", whitespace=True)),
-            "participantId": _nullable(_id("The only participant id the token may join as.",
-                                           whitespace=False)),
-            "expiresIn": _EXPIRES_IN,
+        "DecodedClaims": {
+            "type": "object",
+            "description": "The claims of a pasted token as decoded, untrusted: each may hold "
+                           "any JSON value (the reasons say which are wrong). Numbers JSON "
+                           "cannot carry are echoed as strings; text that is not UTF-8 is "
+                           "escaped.",
+            "properties": {name: {"description": CLAIM_PURPOSES[name]} for name in KNOWN_CLAIMS},
+            "additionalProperties": True,
         },
-    },
-    "MintedToken": {
-        "type": "object",
-        "required": ["token", "apikey", "claims", "issuedAt", "expiresAt", "expiresIn"],
-        "additionalProperties": False,
-        "properties": {
-            "token": {"type": "string", "pattern": _JWS_PATTERN,
-                      "description": "The HS256 JWT; shown once, never stored."},
-            "apikey": {"type": "string"},
-            "claims": _ref("Claims"),
-            "issuedAt": {"type": "string", "format": "date-time"},
-            "expiresAt": {"type": "string", "format": "date-time"},
-            "expiresIn": {"type": "integer", "description": "Whole seconds."},
+        "Reason": {
+            "type": "object",
+            "description": "One finding of the diagnosis (SPEC 3).",
+            "required": ["code", "severity", "message", "fix"],
+            "additionalProperties": False,
+            "properties": {
+                "code": _open("KnownReasonCode", "The reason's code; SPEC 3 grows the list, so "
+                              "keep a branch for codes not known yet."),
+                "severity": _ref("Severity"),
+                "message": {"type": "string"},
+                "fix": {"type": "string"},
+                "videosdkCode": {"type": "integer", "description": "VideoSDK's own error code, "
+                                 "where it has one."},
+            },
         },
-    },
-    "InspectRequest": {
-        "type": "object",
-        "required": ["token"],
-        "additionalProperties": False,
-        "properties": {
-            "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
-                      "pattern": _NOT_BLANK_PATTERN,
-                      "description": f"The pasted token, at most {_MAX_TOKEN_BYTES} bytes in "
-                      "UTF-8 (a length in characters cannot say bytes); surrounding quotes, "
-                      "whitespace and a Bearer prefix are cleaned off."},
-            "roomId": _nullable({"type": "string", "description": "The room the customer "
-                                 "tried; empty means none."}),
-            "participantId": _nullable({"type": "string", "description": "The participant id "
-                                        "the customer tried; empty means none."}),
-            "use": _nullable(_ref("Use")),
-            "at": _nullable({"type": "string", "format": "date-time",
-                             "description": "The moment of the attempt, ISO 8601; the server "
-                             "also takes one without an offset, as UTC. Default: now."}),
-            "secret": _nullable({"type": "string", "writeOnly": True,
-                                 "description": "A one-off secret for this check only; never "
-                                 "stored or logged. Empty means none."}),
+        "Signature": {
+            "type": "object",
+            "required": ["status"],
+            "additionalProperties": False,
+            "properties": {
+                "status": _ref("SignatureStatus"),
+                "keyLabel": {"type": "string", "description": "The stored key whose secret matched "
+                             "(or matches instead of the token's own)."},
+            },
         },
-    },
-    "IntrospectionForm": {
-        "type": "object",
-        "description": "RFC 7662's request as a form (application/x-www-form-urlencoded). "
-                       "Other fields are ignored.",
-        "required": ["token"],
-        "properties": {
-            "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
-                      "pattern": _NOT_BLANK_PATTERN,
-                      "description": f"The token, at most {_MAX_TOKEN_BYTES} bytes in UTF-8."},
-            "token_type_hint": {"type": "string", "description": "Ignored (RFC 7662 section "
-                                "2.1)."},
+        "Diagnosis": {
+            "type": "object",
+            "description": "Every reason VideoSDK would refuse the token, with fixes (SPEC 3).",
+            "required": ["verdict", "summary", "reasons", "header", "claims", "signature",
+                         "issuedAt", "expiresAt"],
+            "additionalProperties": False,
+            "properties": {
+                "verdict": _ref("Verdict"),
+                "summary": {"type": "string", "description": "One or two plain sentences for the "
+                            "customer: the root cause and what to change (SPEC 3)."},
+                "reasons": {"type": "array", "items": _ref("Reason"),
+                            "description": "Errors first, then warnings, then infos."},
+                "header": {**_nullable(_ref("Header")), "description": "null when the paste is "
+                           "not a token or its header does not decode."},
+                "claims": {**_nullable(_ref("DecodedClaims")), "description": "null when the "
+                           "paste is not a token or its payload does not decode."},
+                "signature": _ref("Signature"),
+                "issuedAt": _nullable({"type": "string", "format": "date-time"}),
+                "expiresAt": _nullable({"type": "string", "format": "date-time"}),
+            },
         },
-    },
-    "ActiveIntrospection": {
-        "type": "object",
-        "description": "The token would be accepted now (its diagnosis is valid).",
-        "required": ["active", "scope", "token_type"],
-        "additionalProperties": False,
-        "properties": {
-            "active": {"type": "boolean", "const": True},
-            "exp": {"type": "integer", "description": "Seconds since 1970, when whole."},
-            "iat": {"type": "integer", "description": "Seconds since 1970, when whole."},
-            "scope": {"type": "string", "description": "The permissions, joined by spaces."},
-            "client_id": {"type": "string", "description": "The API client that minted it, "
-                          "when one did."},
-            "token_type": {"type": "string", "const": "videosdk"},
+        "MintRequest": {
+            "type": "object",
+            "required": ["permissions"],
+            "additionalProperties": False,
+            "description": "version 2 is added when needed; any other field is refused.",
+            "properties": {
+                "apikey": _nullable({"type": "string", "minLength": 1, "pattern": _APIKEY_PATTERN,
+                                     "description": "The VideoSDK API key to sign with; leave it "
+                                     "out when the client may use exactly one key."}),
+                "permissions": _PERMISSIONS_REQUEST,
+                "roles": _nullable(_ROLES_REQUEST),
+                "roomId": _nullable(_id("The only room the token opens.", whitespace=True)),
+                "participantId": _nullable(_id("The only participant id the token may join as.",
+                                               whitespace=False)),
+                "expiresIn": _expires_in(),
+            },
         },
-    },
-    "InactiveIntrospection": {
-        "type": "object",
-        "description": "Exactly {\"active\": false}: nothing more is said about a token that "
-                       "would be refused (RFC 7662 section 2.2).",
-        "required": ["active"],
-        "additionalProperties": False,
-        "properties": {"active": {"type": "boolean", "const": False}},
-    },
-    "Introspection": {
-        "description": "RFC 7662: the details when the token would be accepted now, else "
-                       "exactly {\"active\": false}. Tell them apart by `active`.",
-        "oneOf": [_ref("ActiveIntrospection"), _ref("InactiveIntrospection")],
-    },
-    "DropInRequest": {
-        "type": "object",
-        "description": "As VideoSDK's example servers read it; a body value wins over the "
-                       "query string's, an empty one counts as absent, other fields are "
-                       "ignored.",
-        "properties": {
-            "roomId": _nullable(_id("The room.", whitespace=True, min_length=0)),
-            "peerId": _nullable(_id("Becomes the participantId claim.", whitespace=False,
-                                    min_length=0)),
+        "MintedToken": {
+            "type": "object",
+            "required": ["token", "apikey", "claims", "issuedAt", "expiresAt", "expiresIn"],
+            "additionalProperties": False,
+            "properties": {
+                "token": {"type": "string", "pattern": _JWS_PATTERN,
+                          "description": "The HS256 JWT; shown once, never stored."},
+                "apikey": {"type": "string"},
+                "claims": _ref("Claims"),
+                "issuedAt": {"type": "string", "format": "date-time"},
+                "expiresAt": {"type": "string", "format": "date-time"},
+                "expiresIn": {"type": "integer", "description": "Whole seconds."},
+            },
         },
-    },
-    "OpenApiDocument": {
-        "type": "object",
-        "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).",
-        "required": ["openapi", "info", "paths"],
-        "properties": {"openapi": {"type": "string"},
-                       "info": {"type": "object", "additionalProperties": True},
-                       "paths": {"type": "object", "additionalProperties": True}},
-        "additionalProperties": True,
-    },
-    "DropInToken": {
-        "type": "object",
-        "required": ["token"],
-        "additionalProperties": False,
-        "properties": {"token": {"type": "string", "pattern": _JWS_PATTERN}},
-    },
-}
+        "InspectRequest": {
+            "type": "object",
+            "required": ["token"],
+            "additionalProperties": False,
+            "properties": {
+                "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
+                          "pattern": _not_blank_pattern(),
+                          "description": f"The pasted token, at most {_MAX_TOKEN_BYTES} bytes in "
+                          "UTF-8 (a length in characters cannot say bytes); surrounding quotes, "
+                          "whitespace and a Bearer prefix are cleaned off."},
+                "roomId": _nullable({"type": "string", "description": "The room the customer "
+                                     "tried; empty means none."}),
+                "participantId": _nullable({"type": "string", "description": "The participant id "
+                                            "the customer tried; empty means none."}),
+                "use": _nullable(_ref("Use")),
+                "at": _nullable({"type": "string", "format": "date-time",
+                                 "description": "The moment of the attempt, ISO 8601; the server "
+                                 "also takes one without an offset, as UTC. Default: now."}),
+                "secret": _nullable({"type": "string", "writeOnly": True,
+                                     "description": "A one-off secret for this check only; never "
+                                     "stored or logged. Empty means none."}),
+            },
+        },
+        "IntrospectionForm": {
+            "type": "object",
+            "description": "RFC 7662's request as a form (application/x-www-form-urlencoded). "
+                           "Other fields are ignored.",
+            "required": ["token"],
+            "properties": {
+                "token": {"type": "string", "minLength": 1, "maxLength": _MAX_TOKEN_BYTES,
+                          "pattern": _not_blank_pattern(),
+                          "description": f"The token, at most {_MAX_TOKEN_BYTES} bytes in UTF-8."},
+                "token_type_hint": {"type": "string", "description": "Ignored (RFC 7662 section "
+                                    "2.1)."},
+            },
+        },
+        "ActiveIntrospection": {
+            "type": "object",
+            "description": "The token would be accepted now (its diagnosis is valid).",
+            "required": ["active", "scope", "token_type"],
+            "additionalProperties": False,
+            "properties": {
+                "active": {"type": "boolean", "const": True},
+                "exp": {"type": "integer", "description": "Seconds since 1970, when whole."},
+                "iat": {"type": "integer", "description": "Seconds since 1970, when whole."},
+                "scope": {"type": "string", "description": "The permissions, joined by spaces."},
+                "client_id": {"type": "string", "description": "The API client that minted it, "
+                              "when one did."},
+                "token_type": {"type": "string", "const": "videosdk"},
+            },
+        },
+        "InactiveIntrospection": {
+            "type": "object",
+            "description": "Exactly {\"active\": false}: nothing more is said about a token that "
+                           "would be refused (RFC 7662 section 2.2).",
+            "required": ["active"],
+            "additionalProperties": False,
+            "properties": {"active": {"type": "boolean", "const": False}},
+        },
+        "Introspection": {
+            "description": "RFC 7662: the details when the token would be accepted now, else "
+                           "exactly {\"active\": false}. Tell them apart by `active`.",
+            "oneOf": [_ref("ActiveIntrospection"), _ref("InactiveIntrospection")],
+        },
+        "DropInRequest": {
+            "type": "object",
+            "description": "As VideoSDK's example servers read it; a body value wins over the "
+                           "query string's, an empty one counts as absent, other fields are "
+                           "ignored.",
+            "properties": {
+                "roomId": _nullable(_id("The room.", whitespace=True, min_length=0)),
+                "peerId": _nullable(_id("Becomes the participantId claim.", whitespace=False,
+                                        min_length=0)),
+            },
+        },
+        "OpenApiDocument": {
+            "type": "object",
+            "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).",
+            "required": ["openapi", "info", "paths"],
+            "properties": {"openapi": {"type": "string"},
+                           "info": {"type": "object", "additionalProperties": True},
+                           "paths": {"type": "object", "additionalProperties": True}},
+            "additionalProperties": True,
+        },
+        "DropInToken": {
+            "type": "object",
+            "required": ["token"],
+            "additionalProperties": False,
+            "properties": {"token": {"type": "string", "pattern": _JWS_PATTERN}},
+        },
+    }
+
 
 # -- headers and answers --------------------------------------------------------------------
 
@@ -595,13 +616,14 @@ _DROPIN_DESCRIPTION = (
 )
 
 
-_DROPIN_QUERY = [
-    {"name": "roomId", "in": "query", "required": False,
-     "schema": _id("The room.", whitespace=True, min_length=0), "example": "abcd-efgh"},
-    {"name": "peerId", "in": "query", "required": False,
-     "schema": _id("Becomes the participantId claim.", whitespace=False, min_length=0),
-     "example": "alice"},
-]
+def _dropin_query() -> list[dict[str, Any]]:
+    return [
+        {"name": "roomId", "in": "query", "required": False,
+         "schema": _id("The room.", whitespace=True, min_length=0), "example": "abcd-efgh"},
+        {"name": "peerId", "in": "query", "required": False,
+         "schema": _id("Becomes the participantId claim.", whitespace=False, min_length=0),
+         "example": "alice"},
+    ]
 
 
 def _dropin_operation(operation_id: str, summary: str, description: str,
@@ -726,7 +748,7 @@ def document() -> dict[str, Any]:
             "/get-token": {
                 "get": _dropin_operation("getTokenDropIn", "Fetch a token as VideoSDK's "
                                          "example servers answer it", "",
-                                         parameters=_DROPIN_QUERY),
+                                         parameters=_dropin_query()),
                 "post": _dropin_operation(
                     "postTokenDropIn", "Fetch a token as VideoSDK's example servers answer "
                     "it, the fields in a body",
@@ -765,7 +787,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _schemas(),
             "responses": _RESPONSES,
             "securitySchemes": {
                 "clientKey": {
