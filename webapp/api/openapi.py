@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the API (SPEC 5), built once as a plain dict.
+"""The OpenAPI 3.1 description of the API (SPEC 5), built on first use as a plain dict.
 
 Written for the clients people generate from it (openapi-python-client, openapi-typescript):
 one named schema per shape, shared enums and one `Problem` for every error, the request rules
@@ -18,12 +18,15 @@ from webapp.services.api_clients import KEY_PREFIX, SCOPES
 from webapp.tokens import (
     FIELD_ERROR_MEANINGS,
     REASON_CODES,
+    FieldError,
     FieldErrorCode,
+    LifetimeError,
     Permission,
     Role,
     Severity,
     Use,
     Verdict,
+    parse_lifetime,
     sign,
 )
 from webapp.tokens.characters import is_control, is_whitespace, regex_class
@@ -79,6 +82,7 @@ def _participant_id_pattern() -> str:
 def _not_blank_pattern() -> str:
     """Something besides whitespace: the server strips it, and an empty paste is refused."""
     return f"[^{regex_class(is_whitespace)}]"
+
 
 # Printable ASCII, as every VideoSDK API key is (SPEC 3: anything else is a damaged apikey).
 _APIKEY_PATTERN = "^[!-~]+$"
@@ -487,6 +491,17 @@ def _problem_response(description: str, example: dict[str, Any],
     }
 
 
+def _lifetime_refusal(text: str) -> FieldError:
+    """The domain's own refusal of a lifetime, for an example that cannot drift from it."""
+    try:
+        parse_lifetime(text)
+    except LifetimeError as error:
+        return FieldError(error.code, str(error))
+    raise ValueError(f"{text!r} is a lifetime")
+
+
+_UNITLESS = _lifetime_refusal("120")
+
 _RESPONSES: dict[str, Any] = {
     "BadRequest": _problem_response(
         "validation_failed: the body is not JSON at all (or, where a form is accepted, not a "
@@ -527,14 +542,8 @@ _RESPONSES: dict[str, Any] = {
         f"machine code each. {_COUNTED}",
         _problem_example(422, "validation_failed", "Validation failed",
                          "The request has invalid fields: see errors.",
-                         errors={"expiresIn": ["'120' has no unit: jsonwebtoken would read it "
-                                               "as 120 milliseconds, not seconds. Write '120s' "
-                                               "for seconds or '120m' for minutes."]},
-                         fieldErrors={"expiresIn": [{
-                             "code": "pattern",
-                             "message": "'120' has no unit: jsonwebtoken would read it as 120 "
-                                        "milliseconds, not seconds. Write '120s' for seconds or "
-                                        "'120m' for minutes."}]}),
+                         errors={"expiresIn": [_UNITLESS.message]},
+                         fieldErrors={"expiresIn": [_UNITLESS.as_dict()]}),
         {**_header("Cache-Control", required=False), **_rate_headers(required=False)}),
     "RateLimited": _problem_response(
         "rate_limited: over the client's own rate limit; retry after Retry-After seconds.",
