@@ -47,6 +47,7 @@ def _expect_the_flow(seen: dict[str, Any]) -> None:
                                "roomId": "standup-42", "reasons": ["issued_here"]}
     assert seen["introspect"] == {"scope": "allow_join", "token_type": "videosdk",
                                   "inactive": {"active": False}}
+    assert all(seen["dropIn"]) and len(seen["dropIn"]) >= 2, seen["dropIn"]
     assert seen["401"] == {"status": 401, "code": True,
                            "challenge": 'Bearer error="invalid_token"'}
     assert seen["422"] == {"status": 422, "code": True, "fieldCodes": ["pattern"],
@@ -75,7 +76,8 @@ def test_the_generated_python_client_type_checks_and_meets_every_answer(
     assert not [name for name in models if "response_" in name or "type_" in name
                 or name.endswith("_item")], models
     assert {"problem", "claims", "diagnosis", "active_introspection", "inactive_introspection",
-            "introspection_form", "permission", "role"} <= set(models)
+            "introspection_form", "drop_in_request", "drop_in_form", "permission",
+            "role"} <= set(models)
 
     script = HERE / "use_python_client.py"
     _run([str(BIN / "mypy"), "--strict", "--no-incremental", "--python-executable",

@@ -11,10 +11,14 @@ import json
 import sys
 
 from token_console_client import AuthenticatedClient
+from token_console_client.api.drop_in import get_token_drop_in, post_token_drop_in
 from token_console_client.api.tokens import inspect_token, introspect_token, mint_token
 from token_console_client.models import (
     ActiveIntrospection,
     Diagnosis,
+    DropInForm,
+    DropInRequest,
+    DropInToken,
     InactiveIntrospection,
     InspectRequest,
     IntrospectionForm,
@@ -80,6 +84,13 @@ def main(base_url: str, key: str, limited_key: str) -> dict[str, object]:
         raise AssertionError(f"introspect: {inactive!r}")
     seen["introspect"] = {"scope": active.scope, "token_type": active.token_type,
                           "inactive": inactive.to_dict()}
+
+    # VideoSDK's example-server route, by query string, JSON body and form body.
+    drop_ins = [get_token_drop_in.sync(client=client, room_id="standup-42", peer_id="alice"),
+                post_token_drop_in.sync(client=client, body=DropInRequest(room_id="standup-42")),
+                post_token_drop_in.sync(client=client, body=DropInForm(peer_id="alice"))]
+    seen["dropIn"] = [isinstance(answer, DropInToken) and answer.token.count(".") == 2
+                      for answer in drop_ins]
 
     stranger = AuthenticatedClient(base_url=base_url, token="tck_" + "0" * 38)
     refused = mint_token.sync_detailed(client=stranger, body=MintRequest(

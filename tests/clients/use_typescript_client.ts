@@ -70,6 +70,15 @@ if (!active.active) throw new Error("introspect: expected an active token");
 if (unknown.data.active) throw new Error("introspect: expected an inactive token");
 seen.introspect = { scope: active.scope, token_type: active.token_type, inactive: unknown.data };
 
+// VideoSDK's example-server route, by query string and by JSON body.
+const byQuery = await api.GET("/get-token", {
+  params: { query: { roomId: "standup-42", peerId: "alice" } },
+});
+const byBody = await api.POST("/get-token", { body: { roomId: "standup-42" } });
+seen.dropIn = [byQuery.data, byBody.data].map(
+  (answer) => answer !== undefined && answer.token.split(".").length === 3,
+);
+
 const refused = await client("tck_" + "0".repeat(38)).POST("/api/v1/tokens", {
   body: { permissions: ["allow_join"] },
 });
