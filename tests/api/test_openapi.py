@@ -33,8 +33,8 @@ def test_the_document_is_public_json(client):
     assert served["openapi"] == "3.1.0"
     assert set(served["paths"]) == {"/api/v1/tokens", "/api/v1/tokens/inspect",
                                       "/api/v1/tokens/introspect", "/get-token",
-                                      "/create-meeting", "/create-meeting/",
-                                      "/validate-meeting/{meetingId}", "/api/v1/openapi.json"}
+                                      "/create-meeting", "/validate-meeting/{meetingId}",
+                                      "/api/v1/openapi.json"}
 
 
 def test_the_document_is_valid_openapi_3_1(client):
@@ -53,11 +53,16 @@ def test_every_route_of_the_app_is_described(app, client):
     described = {(path, method.upper()) for path, item in document["paths"].items()
                  for method in item}
     # Werkzeug's <converter:name> is OpenAPI's {name}.
-    routed = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method)
+    # The example servers' "/create-meeting/" is served as an alias and described in words
+    # on /create-meeting: Redocly's recommended ruleset refuses a path with a trailing slash.
+    aliases = {"/create-meeting/": "/create-meeting"}
+    routed = {(aliases.get(rule.rule, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)), method)
               for rule in app.url_map.iter_rules()
               if rule.endpoint.startswith(("api.", "dropin."))
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routed
+    create = document["paths"]["/create-meeting"]["post"]["description"]
+    assert "POST /create-meeting/ is the same route" in create
 
 
 def _resolve(document, item):  # type: ignore[no-untyped-def]
@@ -81,9 +86,16 @@ def test_every_operation_documents_its_errors_as_one_problem_schema(client):
                 if status.startswith("2"):
                     assert answer["headers"]["Cache-Control"]["required"] is True
                     continue
-                assert answer["content"] == {"application/problem+json": {
-                    "schema": {"$ref": "#/components/schemas/Problem"},
-                    "example": answer["content"]["application/problem+json"]["example"]}}
+                content = dict(answer["content"])
+                if status == "4XX":  # VideoSDK's other refusals, on the relay routes only
+                    assert path.startswith(("/create-meeting", "/validate-meeting"))
+                    continue
+                assert content.pop("application/problem+json")["schema"] == {
+                    "$ref": "#/components/schemas/Problem"}, (path, method, status)
+                if path.startswith(("/create-meeting", "/validate-meeting")):
+                    # VideoSDK's own refusals, passed on as they came.
+                    content.pop("application/json", None)
+                assert content == {}, (path, method, status)
             assert operation["security"], (path, method)
     scheme = document["components"]["securitySchemes"]["clientKey"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")

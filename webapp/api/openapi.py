@@ -14,6 +14,7 @@ from typing import Any
 
 from webapp.api.bodies import INSPECT_FIELDS, MINT_FIELDS
 from webapp.config import defaults
+from webapp.services import videosdk_api
 from webapp.services.api_clients import KEY_PREFIX, SCOPES
 from webapp.tokens import (
     FIELD_ERROR_MEANINGS,
@@ -661,6 +662,129 @@ def _dropin_operation(operation_id: str, summary: str, description: str,
     }
 
 
+# -- the relay to VideoSDK's REST API: /create-meeting and /validate-meeting (SPEC 5) ------------
+
+_MEETING_DESCRIPTION = (
+    "Stands in for VideoSDK's example servers: forwards to VideoSDK's REST API at "
+    "VIDEOSDK_API_ENDPOINT with the token given (diagnosed first with use: api; one VideoSDK "
+    "would refuse is a 422 whose detail is the diagnosis's summary, and is not sent) or, when "
+    "none is given, one minted for 60 s with the client's only key (version 2, roles "
+    "[\"crawler\"]) under the usual policy. Only the token and region reach VideoSDK. "
+    "VideoSDK's status and JSON body come back as they came, its 4xx refusals included "
+    "(application/json, such as 401 {\"message\": \"Token is invalid or expired\"}); a 5xx "
+    "of VideoSDK's is 502. 404 not_found when VIDEOSDK_API_ENDPOINT is empty (turned off)."
+)
+
+
+def _meeting_schemas() -> dict[str, Any]:
+    token = {"type": "string", "maxLength": _MAX_TOKEN_BYTES,
+             "pattern": f"^$|{_not_blank_pattern()}",
+             "description": "A VideoSDK token for its server API, at most "
+                            f"{_MAX_TOKEN_BYTES} bytes in UTF-8; empty or left out: one is "
+                            "minted."}
+    region = {"type": "string", "pattern": f"^$|^{videosdk_api.REGION.pattern}$",
+              "description": "VideoSDK's region code, such as sg001 (create only); empty or "
+                             "left out: VideoSDK's default."}
+    return {
+        "MeetingRequest": {
+            "type": "object",
+            "description": "As the example servers read it; other fields are ignored, never "
+                           "sent.",
+            "properties": {"token": _nullable(token), "region": _nullable(region)},
+        },
+        "MeetingForm": {
+            "type": "object",
+            "description": "MeetingRequest as a form: its own schema, so that a generated "
+                           "client tells the two bodies apart by type.",
+            "properties": {"token": token, "region": region},
+        },
+        "VideoSDKAnswer": {
+            "type": "object",
+            "description": "VideoSDK's JSON body, as it came.",
+            "properties": {"roomId": {"type": "string"}},
+            "additionalProperties": True,
+        },
+    }
+
+
+def _relayed(name: str) -> dict[str, Any]:
+    """One of this service's refusals, or VideoSDK's own with the same status, passed on."""
+    ours = _RESPONSES[name]
+    return {**ours,
+            "description": ours["description"] + " Or VideoSDK's own refusal with this "
+                           "status, passed on as application/json.",
+            "content": {**ours["content"], "application/json": {
+                "schema": _ref("VideoSDKAnswer"),
+                "example": {"message": "Token is invalid or expired"}}}}
+
+
+def _meeting_operation(operation_id: str, summary: str, **extra: Any) -> dict[str, Any]:
+    example = _example("A token of the caller's own", {"token": _EXAMPLE_TOKEN})
+    upstream = {status: _problem_response(
+        description, _problem_example(int(status), code, title, detail),
+        {**_header("Cache-Control", required=False), **_rate_headers(required=False)})
+        for status, code, title, description, detail in (
+            ("502", "upstream_unavailable", "VideoSDK unavailable",
+             "upstream_unavailable: VideoSDK's REST API cannot be reached, failed (5xx), or "
+             "answered no JSON.", "VideoSDK's REST API cannot be reached."),
+            ("504", "upstream_timeout", "VideoSDK timed out",
+             "upstream_timeout: VideoSDK's REST API did not answer within "
+             "VIDEOSDK_API_TIMEOUT seconds (5).", "VideoSDK did not answer within 5 s."))}
+    not_offered = _problem_response(
+        "not_found: VIDEOSDK_API_ENDPOINT is empty, so the relay is off.",
+        _problem_example(404, "not_found", "Not found", "VideoSDK's REST API is turned off on "
+                         "this deployment."),
+        {**_header("Cache-Control", required=False)})
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": _MEETING_DESCRIPTION,
+        "security": [{"clientKey": [MINT_SCOPE]}],
+        "tags": ["drop-in"],
+        **extra,
+        "requestBody": {"required": False, "content": {
+            "application/json": {"schema": _ref("MeetingRequest"),
+                                 "examples": {"token": example}},
+            FORM_MEDIA: {"schema": _ref("MeetingForm"), "examples": {"token": example}},
+        }},
+        "responses": {
+            **_ok("200", "VideoSDK's answer (its roomId included).", "VideoSDKAnswer",
+                  {"room": _example("A room", {"roomId": "abcd-efgh-ijkl"})}),
+            **{status: _relayed(name) for status, name in _ERROR_RESPONSES.items()
+               if status.startswith("4")},
+            "404": {**not_offered, "content": {**not_offered["content"],
+                                               **_relayed("BadRequest")["content"]}},
+            "4XX": {"description": "VideoSDK's other refusals, passed on with their status "
+                                   "and body.",
+                    "content": {"application/json": {
+                        "schema": _ref("VideoSDKAnswer"),
+                        "example": {"message": "Token is invalid or expired"}}}},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **upstream,
+            "default": {"$ref": "#/components/responses/OtherProblem"},
+        },
+    }
+
+
+def _meeting_paths() -> dict[str, Any]:
+    create = _meeting_operation("createMeetingDropIn",
+                                "Create a room with VideoSDK, as the example servers do")
+    meeting_id = {"name": "meetingId", "in": "path", "required": True,
+                  "schema": {"type": "string", "pattern": f"^{videosdk_api.ROOM_ID.pattern}$"},
+                  "example": "abcd-efgh-ijkl",
+                  "description": "A VideoSDK room id; anything else is 422 and never sent."}
+    # The examples' own spelling, "/create-meeting/", is the same route, said in words:
+    # Redocly's recommended ruleset refuses a path with a trailing slash.
+    create["description"] += (" POST /create-meeting/ is the same route, as the example "
+                              "servers spell it.")
+    return {
+        "/create-meeting": {"post": create},
+        "/validate-meeting/{meetingId}": {"post": _meeting_operation(
+            "validateMeetingDropIn", "Validate a room with VideoSDK, as the example servers do",
+            parameters=[meeting_id])},
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every endpoint, body, answer, header and error."""
@@ -786,6 +910,7 @@ def document() -> dict[str, Any]:
                                          {"roomId": "abcd-efgh", "peerId": "alice"})}},
                     }}),
             },
+            **_meeting_paths(),
             "/api/v1/openapi.json": {
                 "get": {
                     "operationId": "getOpenApiDocument",
@@ -806,7 +931,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_meeting_schemas()},
             "responses": _RESPONSES,
             "securitySchemes": {
                 "clientKey": {
