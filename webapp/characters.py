@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
+from functools import cache
 
 # What a name or id may not hold.
 CONTROL, FORMAT = "Cc", "Cf"
@@ -23,6 +25,43 @@ _ESCAPED = REFUSED_IN_NAMES | {"Zl", "Zp", "Cs"}
 def first_refused(value: str, categories: frozenset[str] = REFUSED_IN_NAMES) -> str | None:
     """The first character of ``value`` in one of ``categories``, or None."""
     return next((ch for ch in value if unicodedata.category(ch) in categories), None)
+
+
+def is_whitespace(ch: str) -> bool:
+    """Whitespace as Python's str.isspace and str.strip read it (Unicode Zs and bidi WS/B/S)."""
+    return ch.isspace()
+
+
+def is_refused_in_names(ch: str) -> bool:
+    """A control or format character, which no name or id may hold (REFUSED_IN_NAMES)."""
+    return first_refused(ch) is not None
+
+
+# -- the same rules as regex character classes, for the OpenAPI document's patterns ----------
+# Patterns are ECMA-262; without its `u` flag a class cannot name a character beyond the Basic
+# Multilingual Plane, so the classes list the BMP's: every whitespace and control character
+# lies there; the few format characters beyond it (U+E0001, the tag block, ...) are said in
+# words where a pattern is used.
+_BMP = range(0x10000)
+
+
+@cache
+def _bmp_characters(predicate: Callable[[str], bool]) -> tuple[int, ...]:
+    return tuple(code for code in _BMP if predicate(chr(code)))
+
+
+def regex_class(*predicates: Callable[[str], bool]) -> str:
+    """The inside of a regex character class holding every BMP character any predicate
+    accepts, written with \\uXXXX escapes, which ECMA-262 and Python's `re` both read."""
+    codes = sorted({code for predicate in predicates for code in _bmp_characters(predicate)})
+    spans: list[tuple[int, int]] = []
+    for code in codes:
+        if spans and spans[-1][1] == code - 1:
+            spans[-1] = (spans[-1][0], code)
+        else:
+            spans.append((code, code))
+    return "".join(f"\\u{low:04X}" if low == high else f"\\u{low:04X}-\\u{high:04X}"
+                   for low, high in spans)
 
 
 def describe(character: str) -> str:

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from webapp.api.bodies import INSPECT_FIELDS, MINT_FIELDS
+from webapp.characters import is_refused_in_names, is_whitespace, regex_class
 from webapp.config import defaults
 from webapp.services import videosdk_api
 from webapp.services.api_clients import KEY_PREFIX, SCOPES
@@ -30,7 +31,6 @@ from webapp.tokens import (
     parse_lifetime,
     sign,
 )
-from webapp.tokens.characters import is_control, is_whitespace, regex_class
 from webapp.tokens.lifetimes import (
     LONGEST_LIFETIME,
     MAX_LIFETIME_TEXT,
@@ -73,11 +73,11 @@ def _enum(values: Any, description: str) -> dict[str, Any]:
 
 
 def _room_id_pattern() -> str:
-    return f"^[^{regex_class(is_control)}]*$"
+    return f"^[^{regex_class(is_refused_in_names)}]*$"
 
 
 def _participant_id_pattern() -> str:
-    return f"^[^{regex_class(is_control, is_whitespace)}]*$"
+    return f"^[^{regex_class(is_refused_in_names, is_whitespace)}]*$"
 
 
 def _not_blank_pattern() -> str:
@@ -97,10 +97,13 @@ def _id(description: str, *, whitespace: bool, min_length: int = 1) -> dict[str,
         "minLength": min_length,
         "maxLength": MAX_ID_LENGTH,
         "pattern": _room_id_pattern() if whitespace else _participant_id_pattern(),
-        "description": description + " No control character (U+0000-U+001F, U+007F-U+009F)"
+        "description": description + " No control or format character (Unicode Cc, Cf: "
+        "U+202E, U+200B, ...)"
         + ("" if whitespace else " and no whitespace (VideoSDK error 4004)")
-        + f"; at most {MAX_ID_LENGTH} characters; valid Unicode (no unpaired surrogate, which "
-        "a pattern cannot say).",
+        + f"; at most {MAX_ID_LENGTH} characters; valid Unicode. The pattern cannot say two "
+        "of these: an unpaired surrogate, and the format characters beyond the Basic "
+        "Multilingual Plane (U+E0001, the tags U+E0020-U+E007F and a few more): those are "
+        "refused too.",
     }
 
 

@@ -6,7 +6,7 @@ import math
 import re
 from fractions import Fraction
 
-from webapp.tokens.characters import is_whitespace, regex_class
+from webapp.characters import is_whitespace, regex_class
 from webapp.tokens.field_errors import FieldErrorCode
 
 PRESETS: tuple[str, ...] = ("10m", "1h", "24h", "7d", "30d")

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from webapp.characters import CONTROL, FORMAT, describe, first_refused
-from webapp.tokens.characters import is_whitespace
+from webapp.characters import CONTROL, FORMAT, describe, first_refused, is_whitespace
 from webapp.tokens.field_errors import (
     FieldError,
     FieldErrorCode,
@@ -99,12 +98,6 @@ class MintedToken:
             "expiresAt": iso_utc(self.expires_at),
             "expiresIn": self.expires_in,
         }
-
-
-def refused_id_character(field: str, ch: str) -> bool:
-    """Whether a roomId or participantId may not hold ``ch``: a control or format character
-    (SPEC 4, 7), or whitespace in a participantId (VideoSDK error 4004). _check_id's rule."""
-    return first_refused(ch) is not None or (field == "participantId" and is_whitespace(ch))
 
 
 def _refuse_repeats(values: list[str], field: str, errors: FieldErrors) -> None:
