@@ -14,19 +14,21 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# PYTHONWARNINGS: setuptools' editable install warns, for information only, that a folder
+# named like the package may take precedence over it; here that folder is the package.
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e .
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
 
 setup: venv
-	$(BIN)/flask --app webapp setup
+	$(BIN)/flask --app webapp setup --sign-in-url http://$(HOST):$(PORT)/login
 
 # Loopback by default: facing the network, gunicorn's sync workers belong behind nginx (see the
 # README's "Behind nginx"); HOST=0.0.0.0 binds every interface anyway.

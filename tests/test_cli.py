@@ -25,7 +25,8 @@ def unmigrated(app):
 def test_setup_creates_the_first_admin_once_and_prints_it(unmigrated, app, runner):
     result = runner.invoke(args=["setup"])
     assert result.exit_code == 0, result.output
-    match = re.search(r"^Admin: (\S+)\nPassword: (\S+)$", result.output, re.MULTILINE)
+    match = re.search(r"^Admin: (\S+)\nPassword: (\S+)\nSign in at http://127.0.0.1:5000/login$",
+                      result.output, re.MULTILINE)
     assert match, result.output
     email, password = match.groups()
     assert email == "admin@example.com"
@@ -33,9 +34,12 @@ def test_setup_creates_the_first_admin_once_and_prints_it(unmigrated, app, runne
     ready = app.test_client().get("/readyz")
     assert (ready.status_code, ready.get_json()["checks"]["schema"]) == (200, "ok")
 
-    again = runner.invoke(args=["setup"])
+    again = runner.invoke(args=["setup", "--sign-in-url", "http://0.0.0.0:8000/login"])
     assert again.exit_code == 0, again.output
     assert "Password:" not in again.output
+    assert again.output.splitlines()[-1] == (
+        "An admin exists already: sign in at http://0.0.0.0:8000/login. A forgotten "
+        "password is reset with: flask --app webapp users reset-password EMAIL")
     with app.app_context():
         assert [u.role for u in db.session.execute(select(User)).scalars()] == ["admin"]
 

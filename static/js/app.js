@@ -62,3 +62,32 @@
   key.addEventListener("change", function () { offerPresets(false); });
 })();
 // ==== end Console ====
+
+// ==== Inspector: Ctrl+Enter (Cmd+Enter) checks the paste; the moment's help names the viewer's offset ====
+(function () {
+  "use strict";
+  var form = document.getElementById("inspector");
+  if (!form) { return; }
+  var paste = form.querySelector("textarea[name=token]");
+  if (paste) {
+    paste.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      }
+    });
+  }
+  var at = form.querySelector("[data-offset-hint]");
+  var help = at && document.getElementById(at.id + "-help");
+  if (help) {
+    var minutes = -new Date().getTimezoneOffset();
+    var sign = minutes < 0 ? "-" : "+";
+    var abs = Math.abs(minutes);
+    var offset = sign + String(Math.floor(abs / 60)).padStart(2, "0") + ":" + String(abs % 60).padStart(2, "0");
+    var note = document.createElement("span");
+    note.className = "d-block local-offset";
+    note.textContent = "Your local time is UTC" + offset + ": add " + offset + " to a time read from your own clock.";
+    help.appendChild(note);
+  }
+})();
+// ==== end Inspector ====

@@ -135,8 +135,8 @@ def test_pages_of_fifty_keep_the_filters(admin_client, add_events):
     assert 'href="/admin/audit?page=2&amp;action=token.minted"' in first
     second = admin_client.get("/admin/audit?action=token.minted&page=2").get_data(as_text=True)
     assert second.count("<code>token.minted</code>") == 10
-    assert '<div class="text-break">t09</div>' in second
-    assert '<div class="text-break">t59</div>' not in second
+    assert "<code>token.minted</code> t09<" in second
+    assert "<code>token.minted</code> t59<" not in second
 
 
 def test_a_long_trail_is_counted_only_as_far_as_one_can_page_ahead(app, admin_client, add_events,
@@ -337,3 +337,36 @@ def test_stored_values_show_control_and_format_characters_escaped(admin_client, 
         assert shown in body
     for raw in ("\u202e", "\x1b", "\u200b"):
         assert raw not in body
+
+
+def test_a_row_per_event_an_inspection_shows_its_verdict_and_a_mint_links_its_token(
+        admin_client, add_events):
+    """Issue 19: compact rows, details folded, verdicts, fingerprints opening the token."""
+    fingerprint = "ab" * 32
+    add_events({"at": at(1, 0), "action": "token.inspected",
+                "details": {"via": "console", "verdict": "invalid", "fingerprint": "cd" * 32}},
+               {"at": at(1, 1), "action": "token.minted", "target": "default",
+                "details": {"via": "api", "fingerprint": fingerprint}})
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    table = html[html.index('<table class="table table-sm align-middle mb-0 audit-table">'):]
+    rows = table.split('<tr class="audit-event">')[1:]
+    inspected = next(r for r in rows if "token.inspected" in r)
+    minted = next(r for r in rows if "token.minted" in r)
+    assert '<span class="badge text-bg-danger">invalid</span>' in inspected
+    assert ">success<" not in inspected
+    assert "<details>" in inspected and "<summary>4 details</summary>" in inspected
+    assert f'<a href="/tokens/{fingerprint}" class="font-monospace">abababababab…</a>' in minted
+    assert "/tokens/" + "cd" * 32 not in inspected  # an inspected token may not be ours
+
+
+@pytest.mark.parametrize(("path", "action", "filled"), [
+    ("/admin/keys/new", "key.created", {"label": "x"}),
+    ("/admin/users/new", "user.created", {"email": "x"}),
+    ("/admin/clients/new", "client.created", {"name": "x"}),
+])
+def test_a_refused_empty_form_is_not_an_event(admin_client, audit_events, path, action, filled):
+    """An empty form changes nothing and says nothing: refused, but not audited."""
+    assert admin_client.post(path, data={}).status_code == 400
+    assert audit_events(action) == []
+    assert admin_client.post(path, data=filled).status_code == 400
+    assert [e.outcome for e in audit_events(action)] == ["refused"]

@@ -90,7 +90,9 @@ def test_a_refused_person_says_why(app, admin_client, make_user, audit_events, f
         assert 'value="new@example.com"' in body
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 2
-    assert audit_events("user.created")[-1].outcome == "refused"
+    # A form sent with every text box empty is refused but is not an event (issue 19).
+    empty = not data["email"] and not data["password"]
+    assert [e.outcome for e in audit_events("user.created")] == ([] if empty else ["refused"])
 
 
 def test_changing_a_role(app, admin_client, make_user, audit_events):
@@ -126,7 +128,8 @@ def test_the_last_admin_cannot_be_disabled(app, admin_client, audit_events):
 
 def test_a_second_admin_may_be_demoted_then_the_first_is_last(app, admin_client, make_user):
     other = make_user("other-admin@example.com", "admin")
-    response = admin_client.post(f"/admin/users/{other.id}/role", data={"role": "support"})
+    response = admin_client.post(f"/admin/users/{other.id}/role",
+                                 data={"role": "support", "confirmed": "yes"})
     assert response.status_code == 302
     assert stored(app, other.email).role == "support"
     me = admin_client.person
@@ -137,7 +140,8 @@ def test_a_second_admin_may_be_demoted_then_the_first_is_last(app, admin_client,
 def test_an_admin_demoting_themselves_lands_on_their_new_home(app, admin_client, make_user):
     make_user("other-admin@example.com", "admin")
     me = admin_client.person
-    response = admin_client.post(f"/admin/users/{me.id}/role", data={"role": "support"})
+    response = admin_client.post(f"/admin/users/{me.id}/role",
+                                 data={"role": "support", "confirmed": "yes"})
     assert (response.status_code, response.headers["Location"]) == (302, "/inspect")
     assert admin_client.get("/admin/users").status_code == 403
 

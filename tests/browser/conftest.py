@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-WIDTHS = {"phone": 390, "desktop": 1280}
+WIDTHS = {"phone": 390, "desktop": 1366}
+SCHEMES = ("light", "dark")
+HERE = Path(__file__).resolve().parent
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, and axe's best practices (the issue's bar); only serious and critical
+# findings fail a test.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 class LiveServer:
@@ -91,6 +99,64 @@ def page(request, chromium):  # type: ignore[no-untyped-def]
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     yield page
     context.close()
+
+
+@pytest.fixture(params=[(s, w) for s in SCHEMES for w in WIDTHS], ids=lambda p: f"{p[0]}-{p[1]}")
+def scheme_page(request, chromium):  # type: ignore[no-untyped-def]
+    """A fresh page in a light or dark `prefers-color-scheme`, at phone or desktop width."""
+    scheme, width_name = request.param
+    context = chromium.new_context(viewport={"width": WIDTHS[width_name], "height": 900},
+                                   color_scheme=scheme)
+    page = context.new_page()
+    page.width_name = f"{scheme}-{width_name}"
+    page.scheme = scheme
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, `npm ci`-installed from tests/browser/package-lock.json if missing."""
+    if not AXE.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            unavailable("npm is not installed: the accessibility checks need axe-core from npm")
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE,
+                              capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            unavailable(f"npm ci failed in {HERE}: {done.stderr.strip()[-500:]}")
+    return AXE.read_text(encoding="utf-8")
+
+
+def serious_violations(page, axe: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical findings on the page, one line each (rule: nodes).
+
+    The script is evaluated through the DevTools protocol, which the page's CSP does not
+    govern; nothing is added to the page's own scripts.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe)
+    result = page.evaluate(
+        "async (tags) => { const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']}); return r.violations.map(v => ({id: v.id,"
+        " impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ') + ' ' +"
+        " (n.failureSummary || '').split('\\n').slice(1, 2).join(''))})); }", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {json.dumps(v['nodes'][:5])}"
+            for v in result if v["impact"] in ("serious", "critical")]
+
+
+APIKEY = "a1b2c3d4-0000-4000-8000-00000000d0d0"
+SECRET = "0d" * 32
+
+
+def store_keys() -> None:
+    """The keys as after `flask setup` with VIDEOSDK_* set, plus one of 30 days (uncommitted)."""
+    from webapp.services.videosdk_keys import add_key
+
+    add_key("default", APIKEY, SECRET)
+    add_key("team-long", "a1b2c3d4-0000-4000-8000-0000000010ng", "1e" * 32, max_lifetime="30d")
 
 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

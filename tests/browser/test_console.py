@@ -7,24 +7,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import LiveServer, no_horizontal_scroll, screenshot, sign_in
+from tests.browser.conftest import (
+    APIKEY,
+    SECRET,
+    LiveServer,
+    no_horizontal_scroll,
+    screenshot,
+    sign_in,
+    store_keys,
+)
 from webapp.extensions import db
-from webapp.services.videosdk_keys import add_key
 from webapp.tokens import sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-APIKEY = "a1b2c3d4-0000-4000-8000-00000000d0d0"
-SECRET = "0d" * 32
-
 
 @pytest.fixture
 def server(live_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The live server with a stored key, as after `flask setup` with VIDEOSDK_* set."""
     with live_app.app_context():
-        add_key("default", APIKEY, SECRET)
-        add_key("team-long", "a1b2c3d4-0000-4000-8000-0000000010ng", "1e" * 32,
-                max_lifetime="30d")
+        store_keys()
         db.session.commit()
     with LiveServer(live_app) as running:
         yield running

@@ -25,9 +25,11 @@ def test_the_form_offers_active_keys_with_the_sandbox_marked_and_last(developer_
     html = developer_client.get("/").get_data(as_text=True)
     options = _options(html, "key")
     assert list(options) == ["default", "long", "narrow", "sandbox"]  # "off" is disabled
-    assert options["default"]["text"] == "default, up to 24 hours"
-    assert options["sandbox"]["text"] == "sandbox (sandbox: unknown to VideoSDK), up to 24 hours"
-    assert options["narrow"]["text"] == "narrow, up to 30m"
+    # One way of writing a limit everywhere: as the refusals and the admin pages do.
+    assert options["default"]["text"] == "default, max lifetime 1d"
+    assert options["sandbox"]["text"] == ("sandbox (sandbox: unknown to VideoSDK), "
+                                          "max lifetime 1d")
+    assert options["narrow"]["text"] == "narrow, max lifetime 30m"
     assert "selected" in options["default"]
 
 
@@ -325,3 +327,48 @@ def test_invisible_format_characters_in_ids_are_refused(app, developer_client, g
     assert f"holds the invisible format character {named}" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(select(IssuedToken)).first() is None
+
+
+@pytest.mark.parametrize("lifetime", [{"lifetime": "7d"}, {"expires_in": "3d"}])
+def test_every_error_of_a_submission_comes_in_one_round(generate, developer_client, lifetime):
+    """Issue 19: rule breaks and the key's refusals together, each beside its field."""
+    response = generate(developer_client, join_mode="ask_join", allow_mod="y",
+                        participant="jane doe", **lifetime)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    lifetime_field = "lifetime" if "lifetime" in lifetime else "expires_in"
+    asked = "7d" if "lifetime" in lifetime else "3d"
+    assert errors_beside(html, "allow_mod") == [
+        "ask_join cannot be combined with allow_mod: choose ask_join alone or drop it "
+        "(VideoSDK error 4008)."]
+    assert errors_beside(html, "participant") == [
+        "participantId must not contain spaces or other whitespace (VideoSDK error 4004)."]
+    assert errors_beside(html, lifetime_field) == [
+        f"A lifetime of {asked} is beyond the maximum allowed here, 1d: ask for 1d or less."]
+    assert len(all_errors(html)) == 3
+
+
+def test_a_policy_refusal_of_a_field_with_a_rule_error_is_not_doubled(generate, developer_client):
+    """A lifetime that breaks a rule is not also refused by the key's maximum."""
+    response = generate(developer_client, participant="jane doe", expires_in="120")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert len(errors_beside(html, "expires_in")) == 1
+    assert "milliseconds" in errors_beside(html, "expires_in")[0]
+
+
+def test_the_result_says_the_full_lifetime_and_offers_the_same_settings_again(
+        generate, developer_client):
+    """Issue 19: a 2 h token reads "valid for 2 h" at once; the settings return to the form."""
+    response = generate(developer_client, expires_in="2h", join_mode="ask_join",
+                        roles=["rtc"], room="standup", participant="jane")
+    html = response.get_data(as_text=True)
+    page = parse(html)
+    assert page.by_id("expiry-words").text() == "valid for 2 h more"
+    again = page.by_id("generate-again").attrs["href"]
+    assert token_from(html) not in again
+    form = developer_client.get(again).get_data(as_text=True)
+    assert value_of(form, "room") == "standup" and value_of(form, "participant") == "jane"
+    assert value_of(form, "expires_in") == "2h"
+    assert is_checked(form, "join_mode-1") and is_checked(form, "roles-0")
+    assert not is_checked(form, "allow_mod")

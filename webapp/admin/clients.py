@@ -8,14 +8,16 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.admin import bp
+from webapp.admin import bp, client_examples
 from webapp.admin.common import admin_only, refused, show_once
+from webapp.admin.confirmations import Confirmation, confirmation_page
 from webapp.admin.forms import (
     ActionForm,
     EditClientForm,
@@ -55,7 +57,8 @@ def new_client() -> ResponseReturnValue:
         audit.record("client.created", target=created.name, commit=False,
                      details=api_clients.describe(created))
         db.session.commit()
-        return show_once("admin/client_created.html", api_client=created, client_key=plaintext)
+        return show_once("admin/client_created.html", api_client=created, client_key=plaintext,
+                         examples=client_examples.examples(created, plaintext, request.url_root))
     if form.is_submitted():
         return refused("client.created", form, "admin/client_new.html")
     return render_template("admin/client_new.html", form=form)
@@ -98,10 +101,19 @@ def edit_client(client_id: int) -> ResponseReturnValue:
     return render_template("admin/client_edit.html", form=form, **context)
 
 
-@bp.route("/clients/<int:client_id>/revoke", methods=["POST"])
+@bp.route("/clients/<int:client_id>/revoke", methods=["GET", "POST"])
 @admin_only
 def revoke_client(client_id: int) -> ResponseReturnValue:
+    """GET: the page asking to confirm, naming the client; POST: revoke it (SPEC 4)."""
     api_client = db.get_or_404(ApiClient, client_id)
+    if request.method == "GET":
+        return confirmation_page(Confirmation(
+            title="Revoke this API client?", subject=api_client.name, subject_kind="API client",
+            consequences=("Its client key stops working at its next request.",
+                          "This cannot be undone: to give the backend access again, create a "
+                          "new client and send it the new key."),
+            button=f"Revoke {api_client.name}", action_url=request.path,
+            cancel_url=url_for("admin.clients")))
     if not ActionForm().validate_on_submit():
         return render_template("errors/400.html"), 400
     if api_client.revoked_at is None:

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
 
 from webapp.services import audit
 from webapp.services.authorization import roles_required
@@ -32,10 +33,22 @@ def refusal_details(form: FlaskForm, reason: str | None) -> dict[str, Any]:
     return details
 
 
+def nothing_typed(form: FlaskForm) -> bool:
+    """Whether a form has text boxes and every one of them came empty (choices aside)."""
+    boxes = [f for f in form if isinstance(f, StringField) and not isinstance(f, HiddenField)]
+    return bool(boxes) and all(not (f.data or "").strip() for f in boxes)
+
+
 def refused(action: str, form: FlaskForm, template: str, *, target: str | None = None,
              reason: str | None = None, **context: Any) -> ResponseReturnValue:
-    """Audit a refused change and answer 400 with the form and its errors."""
-    audit.record(action, outcome="refused", target=target, details=refusal_details(form, reason))
+    """Audit a refused change and answer 400 with the form and its errors.
+
+    A form sent with every text box empty changes nothing and tells nothing: it is answered
+    the same, but is not an event of the trail (issue 19).
+    """
+    if not nothing_typed(form):
+        audit.record(action, outcome="refused", target=target,
+                     details=refusal_details(form, reason))
     return render_template(template, form=form, **context), 400
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.admin import bp
 from webapp.admin.common import admin_only, refused
+from webapp.admin.confirmations import Confirmation, confirmation_page
 from webapp.admin.forms import (
     ActionForm,
     EditKeyForm,
@@ -124,9 +125,21 @@ def _set_key_disabled(key_id: int, disabled: bool) -> ResponseReturnValue:
     return redirect(url_for("admin.keys"))
 
 
-@bp.route("/keys/<int:key_id>/disable", methods=["POST"])
+@bp.route("/keys/<int:key_id>/disable", methods=["GET", "POST"])
 @admin_only
 def disable_key(key_id: int) -> ResponseReturnValue:
+    """GET: the page asking to confirm, naming the key; POST: disable it (SPEC 4)."""
+    if request.method == "GET":
+        key = db.get_or_404(VideoSDKKey, key_id)
+        return confirmation_page(Confirmation(
+            title="Disable this VideoSDK key?", subject=f"{key.label} ({key.apikey})",
+            subject_kind="VideoSDK key",
+            consequences=("Nobody can sign a token with it here any more: not the generator, "
+                          "not an API client, not the command line.",
+                          "Tokens it signed before keep working at VideoSDK until they expire.",
+                          "You can enable it again from its page."),
+            button=f"Disable {key.label}", action_url=request.path,
+            cancel_url=url_for("admin.edit_key", key_id=key.id)))
     return _set_key_disabled(key_id, True)
 
 

@@ -8,6 +8,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.admin import bp
 from webapp.admin.common import admin_only, refusal_details, refused, show_once
+from webapp.admin.confirmations import CONFIRMED, Confirmation, confirmation_page
 from webapp.admin.forms import (
     ActionForm,
     NewUserForm,
@@ -104,6 +106,18 @@ def user_role(user_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _refused_on_user_page("user.role_changed", person, form, role_form=form)
     before = person.role
+    # Demoting an admin asks first (SPEC 4); the last admin hears the last-admin rule at once.
+    if before == "admin" and form.role.data != "admin" and not accounts.is_last_admin(person) \
+            and request.form.get(CONFIRMED) != "yes":
+        return confirmation_page(Confirmation(
+            title="Take admin rights away?", subject=person.email, subject_kind="Person",
+            consequences=(f"They become {form.role.data} and lose the admin pages at their next "
+                          "request." + (" That includes you." if person.id == current_user.id
+                                        else ""),
+                          "Only another admin can make them admin again."),
+            button=f"Make {person.email} {form.role.data}", action_url=request.path,
+            cancel_url=url_for("admin.user", user_id=person.id),
+            fields={"role": form.role.data or ""}))
     try:
         accounts.change_role(person, form.role.data or "")
     except AccountError as error:
@@ -123,10 +137,19 @@ def user_role(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.user", user_id=person.id))
 
 
-@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
 @admin_only
 def disable_user(user_id: int) -> ResponseReturnValue:
+    """GET: the page asking to confirm, naming the person; POST: disable them (SPEC 4)."""
     person = db.get_or_404(User, user_id)
+    if request.method == "GET":
+        return confirmation_page(Confirmation(
+            title="Disable this person?", subject=person.email, subject_kind="Person",
+            consequences=("They can no longer sign in, and every session they have open ends "
+                          "at its next request.",
+                          "You can enable them again from their page."),
+            button=f"Disable {person.email}", action_url=request.path,
+            cancel_url=url_for("admin.user", user_id=person.id)))
     form = ActionForm()
     if not form.validate_on_submit():
         return _refused_on_user_page("user.disabled", person, form)

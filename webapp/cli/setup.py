@@ -43,10 +43,20 @@ class StoredRecordsGroup(AppGroup):
     command_class = StoredRecordsCommand
 
 
+RESET_COMMAND = "flask --app webapp users reset-password EMAIL"
+
+
 @click.command("setup")
+@click.option("--sign-in-url", default="http://127.0.0.1:5000/login", show_default=True,
+              help="Where the server will answer /login; printed for whoever runs it "
+                   "(`make run` passes http://HOST:PORT/login).")
 @with_appcontext
-def setup_command() -> None:
-    """Prepare everything `make run` needs: secrets, database, first key, first admin."""
+def setup_command(sign_in_url: str) -> None:
+    """Prepare everything `make run` needs: secrets, database, first key, first admin.
+
+    Prints `Admin:` and `Password:` once, when it creates the first admin, then where to
+    sign in; later runs say that an admin exists and how to reset a password (SPEC 6).
+    """
     app = current_app
     if app.config["APP_ENV"] != "production":
         config.ensure_instance_secrets(app.instance_path)
@@ -87,3 +97,7 @@ def setup_command() -> None:
         db.session.commit()
         click.echo(f"Admin: {email}")
         click.echo(f"Password: {password}")
+        click.echo(f"Sign in at {sign_in_url}")
+    else:
+        click.echo(f"An admin exists already: sign in at {sign_in_url}. A forgotten "
+                   f"password is reset with: {RESET_COMMAND}")

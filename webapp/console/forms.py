@@ -151,9 +151,8 @@ class KeyChoice:
     def option_text(self) -> str:
         """The words in the key menu: label, sandbox mark and maximum lifetime."""
         mark = " (sandbox: unknown to VideoSDK)" if self.sandbox else ""
-        longest = next((PRESET_WORDS[p] for p in PRESETS if parse_lifetime(p) == self.max_lifetime),
-                       format_lifetime(self.max_lifetime))
-        return f"{self.label}{mark}, up to {longest}"
+        # A limit is written one way everywhere, as the refusals and the admin pages write it.
+        return f"{self.label}{mark}, max lifetime {format_lifetime(self.max_lifetime)}"
 
 
 USES = [SelectChoice("", "Not given"), SelectChoice("join", "Join a meeting"),
@@ -171,7 +170,11 @@ class InspectForm(FlaskForm):
                      validators=[Optional()])
     at = StringField("When it was tried", filters=[_strip],
                      validators=[Optional(), Length(max=64)],
-                     render_kw={"type": "datetime-local", "step": "1"})
+                     # Text, not datetime-local: a picker gives the viewer's local time without
+                     # its offset, which would then be read as UTC.
+                     render_kw={"placeholder": "2025-03-01T14:30+05:30", "inputmode": "text",
+                                "autocomplete": "off", "spellcheck": "false",
+                                "data-offset-hint": "true"})
     secret = PasswordField("One-off secret", validators=[Optional(), Length(max=1024)],
                            render_kw={"autocomplete": "off"})
 

@@ -7,34 +7,50 @@ records the issue and writes the audit trail, as it does for the API and the CLI
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import make_response, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import Select
 from wtforms import SelectChoice
 
 from webapp.characters import visible, visible_json, visible_lines
 from webapp.console import ask_videosdk, bp, snippets, timeline
 from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
-from webapp.models import User, VideoSDKKey
+from webapp.models import IssuedToken, User, VideoSDKKey
 from webapp.services import issuance, token_history
 from webapp.services.authorization import MINTING_ROLES, roles_required
 from webapp.services.videosdk_keys import KeyringError, active_keys, key_by_label
 from webapp.tokens import (
+    PRESETS,
+    Diagnosis,
     MintedToken,
     MintError,
     MintRequest,
+    Verdict,
     describe_expiry,
     explain_claim,
     format_lifetime,
+    iso_utc,
     parse_lifetime,
     relative,
 )
 from webapp.tokens.reading import decode_segment, parse_object
 from webapp.web.pagination import paginate, requested_page
 
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")  # a token's SHA-256, as the history knows it
 HEADER_EXPLANATIONS = {
     "alg": "the signing algorithm; VideoSDK accepts only HS256.",
     "typ": "the kind of token: JWT.",
@@ -55,12 +71,31 @@ def _as_json(value: object) -> str:
         return repr(value)
 
 
-def _explained(claims: dict[str, object] | None) -> list[tuple[str, str, str]]:
-    """Each claim as (name, value as JSON, what it means in plain words)."""
+# What the apikey claim's explanation says of the signature, by the diagnosis's
+# signature status: only a verified signature lets it say that the key's secret signed it.
+APIKEY_SIGNATURE_WORDS = {
+    "verified": "the public VideoSDK API key; its secret signed the token",
+    "mismatch": "the public VideoSDK API key; VideoSDK checks the signature with its secret, "
+                "and here the signature does not match",
+    "unchecked": "the public VideoSDK API key; VideoSDK checks the signature with its secret, "
+                 "which is not stored here, so the signature was not checked",
+}
+
+
+def _explained(claims: dict[str, object] | None,
+               signature_status: str = "verified") -> list[tuple[str, str, str]]:
+    """Each claim as (name, value as JSON, what it means in plain words).
+
+    The words agree with the verdict (SPEC 4 `/inspect`): the apikey's claims of the
+    signature follow `signature_status` ("verified", "mismatch" or "unchecked").
+    """
     rows = []
     for name, value in (claims or {}).items():
         shown = _as_json(value)
         words = explain_claim(name, value).removeprefix(f"{name}: ")
+        if name == "apikey":
+            signed = APIKEY_SIGNATURE_WORDS["verified"]
+            words = words.replace(signed, APIKEY_SIGNATURE_WORDS.get(signature_status, signed))
         purpose, _, detail = words.partition(". Here: ")
         # The value sits in its own column: repeat the domain's reading only when it adds
         # something (a date for a time, the meaning of a permission).
@@ -71,6 +106,55 @@ def _explained(claims: dict[str, object] | None) -> list[tuple[str, str, str]]:
         # A token is anyone's text: a roomId holding U+202E would show reversed.
         rows.append((visible(name), visible_json(shown), visible(purpose)))
     return rows
+
+
+def _pretty_json(value: dict[str, object] | None) -> str | None:
+    """A decoded header or payload as jwt.io shows it: indented JSON, keys in token order."""
+    if value is None:
+        return None
+    try:
+        return visible_json(json.dumps(value, ensure_ascii=False, allow_nan=False, indent=2))
+    except (TypeError, ValueError):
+        return visible(repr(value))
+
+
+def _report(diagnosis: Diagnosis, form: InspectForm) -> str:
+    """The report to copy: the diagnosis's report, with the summary and what the customer
+    tried (room, participant, use, moment) after its verdict line (SPEC 4 `/inspect`)."""
+    report = diagnosis.report()
+    lines = report.split("\n")
+    # After the verdict and the moment checked, where a reader looks first.
+    after = next((i + 1 for i, line in enumerate(lines) if line.startswith("checked at:")), 1)
+    added = []
+    if diagnosis.summary not in report:
+        added.append(f"summary: {diagnosis.summary}")
+    tried = []
+    if form.room.data:
+        tried.append(f"room {form.room.data!r}")
+    if form.participant.data:
+        tried.append(f"participant {form.participant.data!r}")
+    if form.use.data:
+        tried.append({"join": "to join a meeting", "api": "to call the server-side API"}.get(
+            form.use.data, form.use.data))
+    if form.at.data:
+        tried.append(f"at {iso_utc(diagnosis.checked_at)}")
+    added.append("customer tried: " + (", ".join(tried) if tried else "not given"))
+    return "\n".join([*lines[:after], *added, *lines[after:]])
+
+
+def _expiry_words(diagnosis: Diagnosis) -> str | None:
+    """The expiry in words, agreeing with the verdict: an open time window is "valid for"
+    only when the token is valid; otherwise it says that the window is open but the token
+    fails for another reason (or is not checked)."""
+    if diagnosis.expires_at is None:
+        return None
+    words = describe_expiry(diagnosis.expires_at, diagnosis.checked_at)
+    if diagnosis.expires_at <= diagnosis.checked_at or diagnosis.verdict is Verdict.VALID:
+        return words
+    when = relative(diagnosis.expires_at, diagnosis.checked_at)
+    if diagnosis.verdict is Verdict.INVALID:
+        return f"{when}: the time window is open, but the token fails for another reason"
+    return f"{when}: the time window is open; the signature is not checked"
 
 
 def _header_rows(header: dict[str, object] | None) -> list[tuple[str, str, str]]:
@@ -94,6 +178,34 @@ def _offered(keys: list[VideoSDKKey]) -> list[KeyChoice]:
     return [KeyChoice(k.label, int(k.max_lifetime), bool(k.sandbox)) for k in ordered]
 
 
+def settings_query(claims: Mapping[str, object], key_label: str, lifetime: float,
+                   agent: bool = False) -> dict[str, str | list[str]]:
+    """The generator's fields for a token's settings, as query parameters that pre-fill it
+    ("generate again with these settings"); never the token, only what it was asked with."""
+    permissions = claims.get("permissions")
+    permissions = permissions if isinstance(permissions, list) else []
+    roles = claims.get("roles")
+    query: dict[str, str | list[str]] = {
+        "key": key_label,
+        "join_mode": "ask_join" if "ask_join" in permissions else "allow_join",
+    }
+    if "allow_mod" in permissions:
+        query["allow_mod"] = "y"
+    if isinstance(roles, list) and roles:
+        query["roles"] = [str(role) for role in roles]
+    for claim, name in (("roomId", "room"), ("participantId", "participant")):
+        if isinstance(claims.get(claim), str):
+            query[name] = str(claims[claim])
+    preset = next((p for p in PRESETS if parse_lifetime(p) == lifetime), None)
+    if preset:
+        query["lifetime"] = preset
+    else:
+        query["expires_in"] = format_lifetime(lifetime)
+    if agent:
+        query["agent"] = "y"
+    return query
+
+
 def _person() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
@@ -102,7 +214,10 @@ def _person() -> User:
 @roles_required(*MINTING_ROLES)
 def generate() -> ResponseReturnValue:
     keys = active_keys()
-    form = GenerateForm()
+    # A GET with settings (from "generate again with these settings") pre-fills the form;
+    # only a POST ever mints.
+    form = GenerateForm(formdata=request.args) if request.method == "GET" and request.args \
+        else GenerateForm()
     form.setup(_offered(keys))
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
@@ -128,12 +243,12 @@ def generate() -> ResponseReturnValue:
     except KeyringError as error:
         form.key.errors.append(str(error))
         return render_template("console/generate.html", form=form, keys=keys), 503
-    return _result(minted, key, format_lifetime(parse_lifetime(asked)))
+    return _result(minted, key, format_lifetime(parse_lifetime(asked)), bool(form.agent.data))
 
 
-def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str) -> ResponseReturnValue:
+def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str,
+            agent: bool = False) -> ResponseReturnValue:
     """The one page that ever shows the token: the direct answer to the POST, never cached."""
-    now = datetime.now(UTC)
     api_url = request.url_root.rstrip("/") + "/api/v1/tokens"
     page = render_template(
         "console/result.html",
@@ -142,7 +257,10 @@ def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str) -> ResponseRet
         lifetime=lifetime,
         header_rows=_header_rows(_decoded_header(minted.token)),
         claim_rows=_explained(minted.claims),
-        expiry_words=describe_expiry(minted.expires_at, now),
+        # Counted from the moment of signing, so a 2 h token reads "2 h" and not "1 h 59 min".
+        expiry_words=describe_expiry(minted.expires_at, minted.issued_at),
+        again_url=url_for("console.generate", **settings_query(
+            minted.claims, key.label, minted.expires_in, agent)),
         snippets=snippets.all_snippets(api_url, minted.claims, lifetime, minted.expires_in),
     )
     response = make_response(page, 200)
@@ -192,10 +310,13 @@ def inspect() -> ResponseReturnValue:
         form=form,
         diagnosis=diagnosis,
         header_rows=_header_rows(diagnosis.header),
-        claim_rows=_explained(diagnosis.claims),
+        claim_rows=_explained(diagnosis.claims, diagnosis.signature_status),
+        header_json=_pretty_json(diagnosis.header),
+        payload_json=_pretty_json(diagnosis.claims),
+        expiry_words=_expiry_words(diagnosis),
         timeline=picture,
         now=now,
-        report=visible_lines(diagnosis.report()),
+        report=visible_lines(_report(diagnosis, form)),
         ask_videosdk=asking,
     )
 
@@ -222,6 +343,8 @@ def history_page() -> ResponseReturnValue:
         issued_from=form.issued_from.data if not form.issued_from.errors else None,
         issued_to=form.issued_to.data if not form.issued_to.errors else None,
     )
+    if valid and request.args.get("format") == "csv":
+        return _history_csv(token_history.filtered(visible, filters))
     page_number = requested_page(request.args)
     page = paginate(token_history.filtered(visible, filters), page_number, token_history.PER_PAGE)
     # The page links carry the filters on, and nothing else from the URL: a name such as
@@ -232,8 +355,10 @@ def history_page() -> ResponseReturnValue:
     def page_url(number: int) -> str:
         return url_for("console.history", page=number, **kept)
 
+    csv_url = url_for("console.history", format="csv", **kept)
     return render_template(
         "console/history.html",
+        csv_url=csv_url,
         form=form,
         page=page,
         page_url=page_url,
@@ -241,3 +366,40 @@ def history_page() -> ResponseReturnValue:
         now=datetime.now(UTC),
         filtering=bool(kept),
     ), (200 if valid else 400)
+
+
+def _history_csv(query: Select[tuple[IssuedToken]]) -> ResponseReturnValue:
+    """The filtered history as a CSV download, as the audit page exports its trail."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    response = Response(stream_with_context(token_history.csv_lines(query)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="tokens-{stamp}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tokens/<fingerprint>", endpoint="token")
+@roles_required(*MINTING_ROLES)
+def token_page(fingerprint: str) -> ResponseReturnValue:
+    """One issued token: claims, full fingerprint, issuers, times, its audit lines (SPEC 4)."""
+    if not FINGERPRINT.fullmatch(fingerprint):
+        abort(404)
+    person = _person()
+    records = token_history.with_fingerprint(token_history.visible_to(person), fingerprint)
+    if not records:
+        abort(404)
+    first = records[0]
+    lifetime = (first.expires_at - first.issued_at).total_seconds()
+    key = key_by_label(first.key_label)
+    may_again = key is not None and not key.disabled
+    return render_template(
+        "console/token.html",
+        records=records,
+        token=first,
+        claim_rows=_explained(first.claims),
+        lifetime=format_lifetime(lifetime) if lifetime > 0 else None,
+        now=datetime.now(UTC),
+        events=token_history.audit_lines(fingerprint, person, since=first.issued_at),
+        again_url=url_for("console.generate", **settings_query(
+            first.claims, first.key_label, lifetime)) if may_again and lifetime > 0 else None,
+    )

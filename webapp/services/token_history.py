@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
 
 from webapp.extensions import db
-from webapp.models import ApiClient, IssuedToken, User, VideoSDKKey
+from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey
 from webapp.services.authorization import MINTING_ROLES
 from webapp.services.issuance import CLI_ISSUER, client_issuer
+from webapp.services.spreadsheets import csv_line
 from webapp.web.pagination import day_after, day_start
 
 PER_PAGE = 50
+AUDIT_LINES = 50  # the most audit lines a token's detail page lists
+CSV_COLUMNS = ("issued_at", "expires_at", "key", "apikey", "issuer", "room_id", "participant_id",
+               "permissions", "roles", "fingerprint")
+# The audit actions that name a token by its fingerprint.
+TOKEN_ACTIONS = ("token.minted", "token.inspected")
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,8 @@ def filtered(query: Select[tuple[IssuedToken]], filters: Filters) -> Select[tupl
     if filters.key:
         query = query.where(IssuedToken.key_label == filters.key)
     if filters.room:
-        # A search box: any part of the room id, in any letter case, on every database.
-        query = query.where(IssuedToken.room_id.icontains(filters.room, autoescape=True))
+        # The room the token is bound to, exactly as the label says: `room-1` is not `room-10`.
+        query = query.where(IssuedToken.room_id == filters.room)
     if filters.issuer:
         query = query.where(IssuedToken.issuer == filters.issuer)
     if filters.issued_from:
@@ -69,3 +76,43 @@ def issuers(chosen: str | None = None) -> list[str]:
     names = db.session.execute(select(ApiClient.name).order_by(ApiClient.name)).scalars()
     choices = [*people, *(client_issuer(name) for name in names), CLI_ISSUER]
     return choices if not chosen or chosen in choices else [*choices, chosen]
+
+
+def with_fingerprint(query: Select[tuple[IssuedToken]], fingerprint: str) -> list[IssuedToken]:
+    """The visible records of one token (one per issuer), the earliest first; [] if none."""
+    return list(db.session.scalars(
+        query.where(IssuedToken.fingerprint == fingerprint)
+        .order_by(IssuedToken.issued_at, IssuedToken.id)))
+
+
+def audit_lines(fingerprint: str, person: User,
+                since: datetime | None = None) -> list[AuditEvent]:
+    """The audit events naming this token (minted, inspected), oldest first, at most
+    AUDIT_LINES; an admin sees everyone's, anyone else their own."""
+    query = select(AuditEvent).where(
+        AuditEvent.action.in_(TOKEN_ACTIONS),
+        AuditEvent.details["fingerprint"].as_string() == fingerprint)
+    if since is not None:
+        # The token did not exist before it was issued: the index on `at` bounds the scan.
+        query = query.where(AuditEvent.at >= since - timedelta(minutes=1))
+    if person.role != "admin":
+        query = query.where(AuditEvent.actor == person.email)
+    return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)
+                                   .limit(AUDIT_LINES)))
+
+
+def csv_lines(query: Select[tuple[IssuedToken]], batch: int = 500) -> Iterator[str]:
+    """The listed tokens as CSV, header first: claims, times and fingerprint, never a token."""
+    def row(token: IssuedToken) -> tuple[object, ...]:
+        claims = token.claims or {}
+        return (token.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"), token.key_label, token.apikey,
+                token.issuer, token.room_id, token.participant_id,
+                " ".join(map(str, claims.get("permissions") or ())),
+                " ".join(map(str, claims.get("roles") or ())), token.fingerprint)
+
+    # A generator: the query runs when the response is streamed, inside its context; every
+    # cell safe to open in a spreadsheet (``services.spreadsheets``), as the audit export's.
+    yield csv_line(CSV_COLUMNS)
+    for token in db.session.scalars(query.execution_options(yield_per=batch)):
+        yield csv_line(row(token))
