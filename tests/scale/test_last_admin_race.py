@@ -151,13 +151,14 @@ def test_one_admin_demoting_self_and_the_other_at_once(site: Site):
         browser, csrf = site.browser(FIRST)
         before = site.successes("user.role_changed")
         answers = _at_once(
-            _post(browser, role.format(ids[FIRST]), {"role": "developer", "csrf_token": csrf}),
-            _post(browser, role.format(ids[SECOND]), {"role": "developer", "csrf_token": csrf}))
+            _post(browser, role.format(ids[FIRST]), {"role": "developer", "confirmed": "yes", "csrf_token": csrf}),
+            _post(browser, role.format(ids[SECOND]), {"role": "developer", "confirmed": "yes", "csrf_token": csrf}))
         _check_round(site, answers, "user.role_changed", before)
 
 
 @pytest.mark.parametrize(("path", "form", "action"), [
-    ("role", {"role": "support"}, "user.role_changed"),
+    # The confirmation page's POST (issue 19: demoting an admin asks first).
+    ("role", {"role": "support", "confirmed": "yes"}, "user.role_changed"),
     ("disable", {}, "user.disabled"),
 ], ids=["demoting", "disabling"])
 def test_two_admins_acting_on_each_other_at_once(site: Site, path: str, form: dict[str, str],
