@@ -217,7 +217,7 @@ def test_a_one_off_secret_verifies_and_is_never_echoed(app, support_client, keys
                                                       "at": at(T0)})
     html = response.get_data(as_text=True)
     assert verdict_of(html) == "valid"
-    assert "signed with the secret given" in parse(html).find_all(
+    assert "signed with the one-off secret given" in parse(html).find_all(
         "section", cls="verdict-banner")[0].text()
     assert one_off not in html
     assert value_of(html, "secret") == ""
