@@ -97,7 +97,7 @@ def _session_untouched() -> bool:
 
 
 def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, secret: str,
-                         policies: list[Policy]) -> dict[str, list[str]]:
+                         policies: list[Policy]) -> dict[str, list[FieldError]]:
     """A refused request's rule errors and, beside them, what the policies refuse of the
     fields that broke no rule: every error of a submission in one round (issue 19).
 
@@ -105,7 +105,8 @@ def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, se
     copy of the request with the broken fields set to values that break nothing. That copy is
     signed and thrown away: nothing is recorded or returned.
     """
-    errors = {field: list(messages) for field, messages in error.errors.items()}
+    # The coded field errors (fieldErrors in the API), so that each keeps its code.
+    errors = {field: list(found) for field, found in error.field_errors.items()}
     probe = replace(
         request,
         permissions=("allow_join",) if "permissions" in errors else request.permissions,
@@ -116,9 +117,9 @@ def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, se
     try:
         mint(probe, apikey=apikey, secret=secret, policies=policies, now=utcnow())
     except MintError as refused:
-        for field, messages in refused.errors.items():
+        for field, found in refused.field_errors.items():
             if field not in errors and isinstance(refused, PolicyViolation):
-                errors[field] = list(messages)
+                errors[field] = list(found)
     return errors
 
 
