@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from webapp.extensions import db
@@ -87,10 +89,6 @@ def test_the_cli_calls_an_overflowing_moment_a_usage_error(runner):
     ("GET", "/tokens?key=a%00", None),
     ("GET", "/tokens?person=a%00", None),
     ("GET", "/admin/audit?actor=%00", None),
-    ("POST", "/admin/keys/new", {"label": "a\x00", "apikey": "k", "secret": SECRET,
-                                 "max_lifetime": "24h", "permissions": "allow_join"}),
-    ("POST", "/admin/clients/new", {"name": "a\x00", "scopes": "tokens:mint",
-                                    "rate_limit": "1/second"}),
 ])
 def test_a_nul_character_is_a_400_never_a_500(app, admin_client, method, path, data):
     response = admin_client.open(path, method=method, data=data)
@@ -101,6 +99,20 @@ def test_a_nul_character_is_a_400_never_a_500(app, admin_client, method, path, d
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "cannot be stored or looked up: a NUL character (U+0000)" in page
+
+
+# A name to be stored is refused beside its field before any database sees it (issue 13.11).
+@pytest.mark.parametrize(("path", "data"), [
+    ("/admin/keys/new", {"label": "a\x00", "apikey": "k", "secret": SECRET,
+                         "max_lifetime": "24h", "permissions": "allow_join"}),
+    ("/admin/clients/new", {"name": "a\x00", "scopes": "tokens:mint",
+                            "rate_limit": "1/second"}),
+])
+def test_a_nul_character_in_a_name_is_refused_beside_its_field(admin_client, path, data):
+    response = admin_client.post(path, data=data)
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "holds a control character, U+0000, which would show as something it is not" in page
 
 
 def test_a_value_the_database_refuses_under_the_api_is_a_400_problem(client, client_key,
