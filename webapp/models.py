@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -54,7 +55,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-ROLES = ("admin", "developer", "support")
+class UserRole(StrEnum):
+    """What a person may do in the console (SPEC 4): admins everything, developers mint and
+    inspect, support staff inspect only. Stored as its value in ``users.role``."""
+
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+    SUPPORT = "support"
+
+
+ROLES: tuple[UserRole, ...] = tuple(UserRole)
 
 
 class User(db.Model):  # type: ignore[name-defined,misc]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     flash,
     redirect,
@@ -12,10 +10,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from webapp.admin import bp
-from webapp.admin.common import admin_only, refused, show_once
+from webapp.admin.common import admin_only, bad_request, form_page, show_once, submit
 from webapp.admin.forms import (
     ActionForm,
     EditClientForm,
@@ -41,24 +38,17 @@ def clients_page() -> ResponseReturnValue:
 @admin_only
 def new_client() -> ResponseReturnValue:
     form = NewClientForm()
-    if form.validate_on_submit():
-        try:
-            created, plaintext = api_clients.create_client(
-                form.name.data or "", form.scopes.data or [], key_labels=form.keys.data or [],
-                max_lifetime=form.max_lifetime.data or None, rate_limit=form.rate_limit.data)
-        except (api_clients.ClientError, IntegrityError) as error:
-            db.session.rollback()
-            reason = str(error) if isinstance(error, api_clients.ClientError) else \
-                "That name was taken a moment ago."
-            form.form_errors.append(reason)
-            return refused("client.created", form, "admin/client_new.html", reason=reason)
+
+    def create() -> ResponseReturnValue:
+        created, plaintext = api_clients.create_client(
+            form.name.data or "", form.scopes.data or [], key_labels=form.keys.data or [],
+            max_lifetime=form.max_lifetime.data or None, rate_limit=form.rate_limit.data)
         audit.record("client.created", target=created.name, commit=False,
                      details=api_clients.describe(created))
-        db.session.commit()
         return show_once("admin/client_created.html", api_client=created, client_key=plaintext)
-    if form.is_submitted():
-        return refused("client.created", form, "admin/client_new.html")
-    return render_template("admin/client_new.html", form=form)
+
+    return form_page("client.created", form, "admin/client_new.html", create,
+                     errors=(api_clients.ClientError,), taken="That name was taken a moment ago.")
 
 
 @bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
@@ -69,46 +59,41 @@ def edit_client(client_id: int) -> ResponseReturnValue:
         "scopes": api_client.scopes, "keys": [key.label for key in api_client.keys],
         "max_lifetime": format_lifetime(api_client.max_lifetime) if api_client.max_lifetime
         else "", "rate_limit": api_client.rate_limit})
-    context: dict[str, Any] = {"api_client": api_client, "action_form": ActionForm()}
-    if form.validate_on_submit():
+
+    def save() -> ResponseReturnValue:
         before = api_clients.describe(api_client)
-        try:
-            api_clients.update_policy(api_client, form.scopes.data or [],
+        api_clients.update_policy(api_client, form.scopes.data or [],
                                   key_labels=form.keys.data or [],
                                   max_lifetime=form.max_lifetime.data or None,
                                   rate_limit=form.rate_limit.data or "")
-        except api_clients.ClientError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            return refused("client.updated", form, "admin/client_edit.html",
-                            target=api_client.name, reason=str(error), **context)
         changes = audit.changes(before, api_clients.describe(api_client))
         if changes:
             audit.record("client.updated", target=api_client.name, details={"changes": changes},
                          commit=False)
-            db.session.commit()
             flash(f"Client {api_client.name!r} saved: the change holds from its next request.",
                   "success")
         else:
             flash(f"Nothing to change in client {api_client.name!r}.", "info")
         return redirect(url_for("admin.clients"))
-    if form.is_submitted():
-        return refused("client.updated", form, "admin/client_edit.html",
-                        target=api_client.name, **context)
-    return render_template("admin/client_edit.html", form=form, **context)
+
+    return form_page("client.updated", form, "admin/client_edit.html", save,
+                     target=api_client.name, errors=(api_clients.ClientError,),
+                     api_client=api_client, action_form=ActionForm())
 
 
 @bp.route("/clients/<int:client_id>/revoke", methods=["POST"])
 @admin_only
 def revoke_client(client_id: int) -> ResponseReturnValue:
     api_client = db.get_or_404(ApiClient, client_id)
-    if not ActionForm().validate_on_submit():
-        return render_template("errors/400.html"), 400
-    if api_client.revoked_at is None:
-        api_clients.revoke(api_client)
-        audit.record("client.revoked", target=api_client.name, commit=False)
-        db.session.commit()
-        flash(f"Client {api_client.name!r} is revoked: its key stops working now.", "success")
-    else:
-        flash(f"Client {api_client.name!r} was revoked already.", "info")
-    return redirect(url_for("admin.clients"))
+
+    def revoke() -> ResponseReturnValue:
+        if api_client.revoked_at is None:
+            api_clients.revoke(api_client)
+            audit.record("client.revoked", target=api_client.name, commit=False)
+            flash(f"Client {api_client.name!r} is revoked: its key stops working now.",
+                  "success")
+        else:
+            flash(f"Client {api_client.name!r} was revoked already.", "info")
+        return redirect(url_for("admin.clients"))
+
+    return submit(ActionForm(), revoke, bad_request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -14,10 +15,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from webapp.admin import bp
-from webapp.admin.common import admin_only, refusal_details, refused, show_once
+from webapp.admin.common import admin_only, form_page, refusal_details, show_once, submit
 from webapp.admin.forms import (
     ActionForm,
     NewUserForm,
@@ -25,9 +25,10 @@ from webapp.admin.forms import (
     RoleForm,
 )
 from webapp.extensions import db
-from webapp.models import User, UserSession
+from webapp.models import User, UserRole, UserSession
 from webapp.services import accounts, audit
 from webapp.services.accounts import AccountError, create_user
+from webapp.web.navigation import home_endpoint
 
 
 @bp.route("/users")
@@ -43,28 +44,21 @@ def users() -> ResponseReturnValue:
 @admin_only
 def new_user() -> ResponseReturnValue:
     form = NewUserForm()
-    if form.validate_on_submit():
+
+    def create() -> ResponseReturnValue:
         chosen = form.password.data or None
         password = chosen or accounts.generated_password()
-        try:
-            user = create_user(form.email.data or "", password, form.role.data or "")
-        except (AccountError, IntegrityError) as error:
-            db.session.rollback()
-            reason = str(error) if isinstance(error, AccountError) else \
-                "That email was taken a moment ago."
-            form.form_errors.append(reason)
-            return refused("user.created", form, "admin/user_new.html", reason=reason)
+        user = create_user(form.email.data or "", password, form.role.data or "")
         audit.record("user.created", target=user.email, commit=False,
                      details={"role": user.role, "passwordGenerated": chosen is None})
-        db.session.commit()
         if chosen is None:
             return show_once("admin/password_once.html", person=user, password=password,
-                              created=True)
+                             created=True)
         flash(f"{user.email} can now sign in as {user.role}.", "success")
         return redirect(url_for("admin.users"))
-    if form.is_submitted():
-        return refused("user.created", form, "admin/user_new.html")
-    return render_template("admin/user_new.html", form=form)
+
+    return form_page("user.created", form, "admin/user_new.html", create,
+                     errors=(AccountError,), taken="That email was taken a moment ago.")
 
 
 def _user_page(user: User, status: int = 200, *, error: str | None = None,
@@ -88,12 +82,18 @@ def user(user_id: int) -> ResponseReturnValue:
     return _user_page(db.get_or_404(User, user_id))
 
 
-def _refused_on_user_page(action: str, person: User, form: FlaskForm, reason: str | None = None,
-                          **forms: Any) -> ResponseReturnValue:
-    """Audit a refused change to a person and show their page again, 400."""
-    audit.record(action, outcome="refused", target=person.email,
-                 details=refusal_details(form, reason))
-    return _user_page(person, 400, error=reason, **forms)
+def _on_user_page(action: str, person: User, form: FlaskForm,
+                  change: Callable[[], ResponseReturnValue],
+                  **forms: Any) -> ResponseReturnValue:
+    """:func:`submit` a form of a person's page; a refusal is audited as ``action`` and shows
+    their page again, 400, with the reason (and ``forms``, the refused one with its errors)."""
+
+    def refuse(reason: str | None) -> ResponseReturnValue:
+        audit.record(action, outcome="refused", target=person.email,
+                     details=refusal_details(form, reason))
+        return _user_page(person, 400, error=reason, **forms)
+
+    return submit(form, change, refuse, errors=(AccountError,))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -101,65 +101,54 @@ def _refused_on_user_page(action: str, person: User, form: FlaskForm, reason: st
 def user_role(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
     form = RoleForm()
-    if not form.validate_on_submit():
-        return _refused_on_user_page("user.role_changed", person, form, role_form=form)
-    before = person.role
-    try:
+
+    def change_role() -> ResponseReturnValue:
+        before = person.role
         accounts.change_role(person, form.role.data or "")
-    except AccountError as error:
-        db.session.rollback()
-        return _refused_on_user_page("user.role_changed", person, form, str(error),
-                                     role_form=form)
-    if person.role != before:
-        audit.record("user.role_changed", target=person.email, commit=False,
-                     details={"from": before, "to": person.role})
-        db.session.commit()
-        flash(f"{person.email} is now {person.role}.", "success")
-    else:
-        flash(f"{person.email} was {before} already.", "info")
-    if person.id == current_user.id and person.role != "admin":
-        return redirect(url_for("console.generate" if person.role == "developer"
-                                else "console.inspect"))
-    return redirect(url_for("admin.user", user_id=person.id))
+        if person.role != before:
+            audit.record("user.role_changed", target=person.email, commit=False,
+                         details={"from": before, "to": person.role})
+            flash(f"{person.email} is now {person.role}.", "success")
+        else:
+            flash(f"{person.email} was {before} already.", "info")
+        if person.id == current_user.id and person.role != UserRole.ADMIN:
+            return redirect(url_for(home_endpoint(person.role)))
+        return redirect(url_for("admin.user", user_id=person.id))
+
+    return _on_user_page("user.role_changed", person, form, change_role, role_form=form)
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
 @admin_only
 def disable_user(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return _refused_on_user_page("user.disabled", person, form)
-    # The last admin hears the last-admin rule below; any other admin is kept from
-    # locking themselves out by accident.
-    if person.id == current_user.id and not accounts.is_last_admin(person):
-        return _refused_on_user_page(
-            "user.disabled", person, form,
-            "You cannot disable your own account; ask another admin.")
-    try:
+
+    def disable() -> ResponseReturnValue:
+        # The last admin hears the last-admin rule; any other admin is kept from locking
+        # themselves out by accident.
+        if person.id == current_user.id and not accounts.is_last_admin(person):
+            raise AccountError("You cannot disable your own account; ask another admin.")
         accounts.disable(person)
-    except AccountError as error:
-        db.session.rollback()
-        return _refused_on_user_page("user.disabled", person, form, str(error))
-    audit.record("user.disabled", target=person.email, commit=False)
-    db.session.commit()
-    flash(f"{person.email} is disabled and signed out everywhere.", "success")
-    return redirect(url_for("admin.user", user_id=person.id))
+        audit.record("user.disabled", target=person.email, commit=False)
+        flash(f"{person.email} is disabled and signed out everywhere.", "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+
+    return _on_user_page("user.disabled", person, ActionForm(), disable)
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
 @admin_only
 def enable_user(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return _refused_on_user_page("user.enabled", person, form)
-    if not person.active:
-        accounts.enable(person)
-        audit.record("user.enabled", target=person.email, commit=False)
-        db.session.commit()
-    flash(f"{person.email} can sign in again.", "success")
-    return redirect(url_for("admin.user", user_id=person.id))
+
+    def enable() -> ResponseReturnValue:
+        if not person.active:
+            accounts.enable(person)
+            audit.record("user.enabled", target=person.email, commit=False)
+        flash(f"{person.email} can sign in again.", "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+
+    return _on_user_page("user.enabled", person, ActionForm(), enable)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -167,19 +156,15 @@ def enable_user(user_id: int) -> ResponseReturnValue:
 def reset_password(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
-    if not form.validate_on_submit():
-        return _refused_on_user_page("user.password_reset", person, form, password_form=form)
-    try:
+
+    def reset() -> ResponseReturnValue:
         generated = accounts.reset_password(person, form.password.data or None)
-    except AccountError as error:
-        db.session.rollback()
-        return _refused_on_user_page("user.password_reset", person, form, str(error),
-                                     password_form=form)
-    audit.record("user.password_reset", target=person.email, commit=False,
-                 details={"passwordGenerated": generated is not None})
-    db.session.commit()
-    if generated is not None:
-        return show_once("admin/password_once.html", person=person, password=generated,
-                          created=False)
-    flash(f"{person.email} has a new password and was signed out everywhere.", "success")
-    return redirect(url_for("admin.user", user_id=person.id))
+        audit.record("user.password_reset", target=person.email, commit=False,
+                     details={"passwordGenerated": generated is not None})
+        if generated is not None:
+            return show_once("admin/password_once.html", person=person, password=generated,
+                             created=False)
+        flash(f"{person.email} has a new password and was signed out everywhere.", "success")
+        return redirect(url_for("admin.user", user_id=person.id))
+
+    return _on_user_page("user.password_reset", person, form, reset, password_form=form)

@@ -33,6 +33,7 @@ from webapp.services.authorization import public, signed_in
 from webapp.services.devices import COOKIE_NAME as DEVICE_COOKIE
 from webapp.services.devices import recognised_device, remember_device
 from webapp.services.passwords import verify_password
+from webapp.web.navigation import home_endpoint
 
 GENERIC_FAILURE = "Wrong email or password."
 LOCKED_OUT = "Too many failed sign-ins for this account. Try again in {minutes} min."
@@ -44,7 +45,7 @@ def _login_limit() -> str:
 
 def home_for(role: str) -> str:
     """The first page a person of this role sees."""
-    return url_for("console.inspect") if role == "support" else url_for("console.generate")
+    return url_for(home_endpoint(role))
 
 
 @bp.route("/login", methods=["GET", "POST"])
