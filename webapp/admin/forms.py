@@ -23,14 +23,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.auth.forms import EMAIL_SHAPE
 from webapp.characters import refusal
 from webapp.extensions import db
-from webapp.models import ApiClient, VideoSDKKey
+from webapp.models import ApiClient, UserRole, VideoSDKKey
 from webapp.services import videosdk_keys
 from webapp.services.accounts import find_user, normalize_email
 from webapp.services.api_clients import SCOPES, rate_limit_problem
 from webapp.tokens import LifetimeError, Permission, Role, parse_lifetime
 
-ROLE_CHOICES = [SelectChoice("developer", "Developer"), SelectChoice("support", "Support"),
-                SelectChoice("admin", "Admin")]
+ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize())
+                for role in (UserRole.DEVELOPER, UserRole.SUPPORT, UserRole.ADMIN)]
 
 PERMISSION_CHOICES = [p.value for p in Permission]
 ROLE_CLAIM_CHOICES = [r.value for r in Role]
@@ -154,7 +154,7 @@ _PASSWORD_OR_EMPTY = [Optional(strip_whitespace=False), Length(max=1024)]
 
 class NewUserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="developer")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=UserRole.DEVELOPER.value)
     password = PasswordField("Password", validators=_PASSWORD_OR_EMPTY)
     submit = SubmitField("Create person")
 

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from webapp.extensions import db
-from webapp.models import ApiClient, IssuedToken, User, VideoSDKKey
+from webapp.models import ApiClient, IssuedToken, User, UserRole, VideoSDKKey
 from webapp.services.authorization import MINTING_ROLES
 from webapp.services.issuance import CLI_ISSUER, client_issuer
 from webapp.web.pagination import day_after, day_start
@@ -30,7 +30,7 @@ class Filters:
 def visible_to(person: User) -> Select[tuple[IssuedToken]]:
     """The tokens a person may see: an admin every one, anyone else their own."""
     query = select(IssuedToken)
-    if person.role != "admin":
+    if person.role != UserRole.ADMIN:
         query = query.where(IssuedToken.user_id == person.id)
     return query
 

@@ -73,6 +73,9 @@ def problem(
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    if isinstance(error.response, Response):
+        # An answer built for this error already (a client's 429 problem from Flask-Limiter).
+        return error.response
     status = error.code or 500
     if wants_problem_json():
         code = PROBLEM_CODES.get(status, "server_error" if status >= 500 else "bad_request")

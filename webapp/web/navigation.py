@@ -31,5 +31,7 @@ def _nav_items() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
-    """Offer ``nav_items`` to every template."""
+    """Offer ``nav_items``, ``home_endpoint`` and ``UserRole`` to every template."""
     app.context_processor(_nav_items)
+    app.add_template_global(home_endpoint, "home_endpoint")
+    app.add_template_global(UserRole, "UserRole")
