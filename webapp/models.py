@@ -86,10 +86,19 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Flask-Login identifies the signed-in principal by the server-side session
-    # record, not by the user id (see webapp.services.sessions); this plain,
-    # unmapped attribute holds that record's id for the current request.
-    session_id = None
+    @property
+    def session_id(self) -> str | None:
+        """The id of the server-side session record this request signed in with, if any.
+
+        Flask-Login identifies the signed-in principal by that record, not by the user id
+        (see webapp.services.sessions); not a column, it lives on this instance only.
+        """
+        value: str | None = self.__dict__.get("signed_in_session_id")
+        return value
+
+    @session_id.setter
+    def session_id(self, value: str | None) -> None:
+        self.__dict__["signed_in_session_id"] = value
 
     @property
     def is_active(self) -> bool:

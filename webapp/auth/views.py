@@ -123,7 +123,8 @@ def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data or ""):
-            form.current_password.errors.append("This is not your current password.")
+            form.current_password.errors = [*form.current_password.errors,
+                                            "This is not your current password."]
         else:
             set_password(current_user, form.new_password.data or "")
             sessions.close_other_sessions(current_user)

@@ -128,7 +128,7 @@ def generate() -> ResponseReturnValue:
         form.place_errors(error.errors)
         return render_template("console/generate.html", form=form, keys=keys), 400
     except KeyringError as error:
-        form.key.errors.append(str(error))
+        form.key.errors = [*form.key.errors, str(error)]
         return render_template("console/generate.html", form=form, keys=keys), 503
     return _result(minted, key, format_lifetime(parse_lifetime(asked)))
 

@@ -51,7 +51,7 @@ _KNOWN_OUTCOMES = frozenset(OUTCOMES)
 _ACTOR_LENGTH = AuditEvent.__table__.c.actor.type.length
 _TARGET_LENGTH = AuditEvent.__table__.c.target.type.length
 
-_INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
+_INSERT = insert(AuditEvent.__table__)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
