@@ -21,6 +21,7 @@ import time
 from flask import Flask, Response
 
 from webapp.extensions import limiter
+from webapp.web import rate_limit_storage
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,12 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Limiter, write its headers ourselves, and offer /readyz a storage probe."""
-    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
+    uri = str(app.config["RATELIMIT_STORAGE_URI"])
+    if uri.startswith("memory://") \
+            and app.config.get("RATELIMIT_STRATEGY", "fixed-window") == "fixed-window":
+        # The same per-process counts, without limits' sweeper thread (see its module).
+        app.config["RATELIMIT_STORAGE_URI"] = f"{rate_limit_storage.SCHEME}://"
+    if uri.startswith(("redis", "rediss")):
         # A Redis that stopped answering must not hang requests or /readyz for long.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 2, "socket_timeout": 2})
