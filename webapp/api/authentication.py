@@ -23,6 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # One bucket per client across every endpoint that spends its quota.
 RATE_LIMIT_SCOPE = "api-client"
+# The blueprints whose requests carry a bearer key and never a session.
+API_BLUEPRINTS = frozenset({"api", "dropin"})
 
 
 def _unauthorized(detail: str, *, key_presented: bool) -> ApiProblem:
@@ -76,6 +78,16 @@ def _over_the_limit(limit: RequestLimit) -> Response:
 client_rate_limit = limiter.shared_limit(
     _client_rate_limit, scope=RATE_LIMIT_SCOPE, key_func=_client_bucket,
     on_breach=_over_the_limit)
+
+
+@limiter.request_filter
+def _not_yet_authenticated() -> bool:
+    """Flask-Limiter has nothing to count on an API request until its client is known.
+
+    Its before-request pass would only find no limit there (the API's one limit is checked
+    by client_rate_limit inside client_required, once the key is accepted): skip it.
+    """
+    return request.blueprint in API_BLUEPRINTS and g.get("api_client") is None
 
 
 class _NoCookiesOnTheApi(SecureCookieSessionInterface):

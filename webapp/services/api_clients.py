@@ -17,12 +17,12 @@ from typing import Any
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.characters import refusal
 from webapp.extensions import db
-from webapp.models import ApiClient, VideoSDKKey, utcnow
+from webapp.models import ApiClient, VideoSDKKey, client_keys, utcnow
 from webapp.services.videosdk_keys import key_by_label, max_token_lifetime
 from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
 
@@ -157,24 +157,67 @@ def create_client(
     return client, plaintext
 
 
-# One indexed statement per request: the client by its key's hash, with the keys it may use.
-_BY_KEY_HASH = (select(ApiClient).options(joinedload(ApiClient.keys))
-                .where(ApiClient.key_hash == bindparam("key_hash")))
+_CLIENT = ApiClient.__table__
+_KEY = VideoSDKKey.__table__
+_CLIENT_COLUMNS = ("id", "name", "key_hash", "key_prefix", "scopes", "max_lifetime",
+                   "rate_limit", "created_at", "revoked_at")
+_KEY_COLUMNS = ("id", "label", "apikey", "secret_encrypted", "secret_last4", "max_lifetime",
+                "allowed_permissions", "allowed_roles", "disabled", "sandbox", "created_at")
+_KEY_AT = len(_CLIENT_COLUMNS)
+# One indexed Core statement per request: the client by its key's hash, with the keys it may
+# use (one row per key; a single row of NULL key columns when it names none).
+_BY_KEY_HASH = (
+    select(*(_CLIENT.c[name] for name in _CLIENT_COLUMNS),
+           *(_KEY.c[name].label(f"key_{name}") for name in _KEY_COLUMNS))
+    .select_from(_CLIENT.outerjoin(client_keys, client_keys.c.client_id == _CLIENT.c.id)
+                 .outerjoin(_KEY, _KEY.c.id == client_keys.c.key_id))
+    .where(_CLIENT.c.key_hash == bindparam("key_hash"))
+    .order_by(client_keys.c.key_id)
+)
 
 
 def authenticate(presented: str) -> ApiClient | None:
     """The active client whose key this is, or None (unknown, malformed or revoked).
 
-    Read afresh on every call, so a revocation holds from the next request on; its keys are
-    loaded in the same SELECT.
+    Read afresh on every call (one SELECT), so a revocation or a policy change holds from the
+    next request on. The client comes back detached from the session with its keys, as of
+    this read: when the read returns exactly what it returned last time for this key, the
+    client built then is handed back again, unless something was changed on it since.
     """
     if not looks_like_client_key(presented):
         return None
-    client = db.session.execute(_BY_KEY_HASH, {"key_hash": hash_client_key(presented)}
-                                ).unique().scalar_one_or_none()
-    if client is None or client.revoked_at is not None:
+    key_hash = hash_client_key(presented)
+    rows = [tuple(row) for row in db.session.execute(_BY_KEY_HASH, {"key_hash": key_hash})]
+    recent = _RECENT.get(key_hash)
+    if recent is not None and recent[0] == rows and _pristine(recent[1]):
+        return recent[1]
+    if not rows or rows[0][_CLIENT_COLUMNS.index("revoked_at")] is not None:
+        _RECENT.pop(key_hash, None)
         return None
+    keys = [VideoSDKKey(**dict(zip(_KEY_COLUMNS, row[_KEY_AT:], strict=True)))
+            for row in rows if row[_KEY_AT] is not None]
+    client = ApiClient(**dict(zip(_CLIENT_COLUMNS, rows[0][:_KEY_AT], strict=True)), keys=keys)
+    for instance in (client, *keys):
+        # As if loaded by a query and let go by its session: no pending change to flush.
+        make_transient_to_detached(instance)
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.clear()
+    _RECENT[key_hash] = (rows, client)
     return client
+
+
+# Per process: a key's hash -> the rows last read for it and the client built from them.
+_RECENT: dict[str, tuple[list[tuple[Any, ...]], ApiClient]] = {}
+_RECENT_SIZE = 256
+
+
+def _pristine(client: ApiClient) -> bool:
+    """Still exactly as built: detached from any session, nothing set on it or its keys."""
+    for instance in (client, *client.keys):
+        state = inspect(instance)
+        if state.modified or not state.detached:
+            return False
+    return True
 
 
 def describe(client: ApiClient) -> dict[str, Any]:
