@@ -1,7 +1,8 @@
 """The same-work baseline of SPEC 8: what any mint endpoint must do, in plain SQLAlchemy Core.
 
 Per request: look the bearer key up by its SHA-256 (one SELECT), sign the same claims as
-``bench/bare.py`` with PyJWT, insert one row and commit it, answer the same six fields. No
+``bench/bare.py`` with PyJWT (its own ``sign``), insert one row and commit it, answer the
+same six fields. No
 policy, audit trail, rate limit or security headers: the floor a product that authenticates
 and records every mint cannot go under, under the same gunicorn settings and database.
 
@@ -13,12 +14,9 @@ the URL's search_path on PostgreSQL); ``BENCH_SAME_WORK_URL`` names the database
 from __future__ import annotations
 
 import hashlib
-import math
 import os
-import time
 from datetime import UTC, datetime
 
-import jwt
 from flask import Flask, jsonify, request
 from sqlalchemy import (
     JSON,
@@ -34,10 +32,6 @@ from sqlalchemy import (
     select,
 )
 
-SECRET = os.environ.get("BENCH_SECRET", "b" * 64)
-APIKEY = os.environ.get("BENCH_APIKEY", "bench-api-key")
-LIFETIME = 3600
-
 metadata = MetaData()
 clients = Table("same_work_clients", metadata,
                 Column("id", Integer, primary_key=True),
@@ -47,6 +41,11 @@ mints = Table("same_work_mints", metadata,
               Column("client_id", Integer, nullable=False),
               Column("claims", JSON, nullable=False),
               Column("issued_at", DateTime(timezone=True), nullable=False))
+
+try:
+    from bench.bare import answer, sign
+except ImportError:  # run as a script (python bench/same_work.py): bench/ is on the path
+    from bare import answer, sign  # type: ignore[no-redef]
 
 engine = create_engine(os.environ["BENCH_SAME_WORK_URL"])
 
@@ -73,10 +72,6 @@ def prepare(client_key: str) -> None:
 app = Flask(__name__)
 
 
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @app.post("/api/v1/tokens")
 def mint():  # type: ignore[no-untyped-def]
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
@@ -86,22 +81,11 @@ def mint():  # type: ignore[no-untyped-def]
             select(clients.c.id).where(clients.c.key_hash == digest)).scalar()
         if scheme != "Bearer" or client_id is None:
             return jsonify(error="unauthorized"), 401
-        body = request.get_json()
-        now = math.floor(time.time())
-        claims: dict[str, object] = {"apikey": APIKEY, "permissions": body["permissions"]}
-        if any(name in body for name in ("roomId", "participantId", "roles")):
-            claims["version"] = 2
-        for name in ("roomId", "participantId", "roles"):
-            if name in body:
-                claims[name] = body[name]
-        claims["iat"] = now
-        claims["exp"] = now + LIFETIME
-        token = jwt.encode(claims, SECRET, algorithm="HS256", headers={"typ": "JWT"})
+        token, claims, now = sign(request.get_json())
         connection.execute(insert(mints), {"client_id": client_id, "claims": claims,
                                            "issued_at": datetime.fromtimestamp(now, UTC)})
         connection.commit()
-    return jsonify(token=token, apikey=APIKEY, claims=claims, issuedAt=_iso(now),
-                   expiresAt=_iso(now + LIFETIME), expiresIn=LIFETIME), 201
+    return answer(token, claims, now)
 
 
 if __name__ == "__main__":

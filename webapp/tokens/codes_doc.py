@@ -181,6 +181,13 @@ def render() -> str:
         "Reasons are listed errors first, then warnings, then infos, each group in the order "
         "of the table below.",
         "",
+        "## What cleaning a paste removes (SPEC 3, step 1)",
+        "",
+        "Before reading a paste, the diagnosis strips whitespace, line breaks and quotes "
+        "(straight, curly or backticks) around the token, an `Authorization:` header name and "
+        "a `Bearer` prefix (any letter case), whitespace and line breaks inside the token, and "
+        "`%20`. Each removal is named in `input_cleaned`.",
+        "",
         "## Codes",
         "",
         "| code | severity | VideoSDK code | when it fires |",
