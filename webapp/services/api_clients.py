@@ -187,7 +187,9 @@ def authenticate(presented: str) -> ApiClient | None:
     if not looks_like_client_key(presented):
         return None
     key_hash = hash_client_key(presented)
-    rows = [tuple(row) for row in db.session.execute(_BY_KEY_HASH, {"key_hash": key_hash})]
+    # On the session's connection and transaction, without the ORM's execution layer.
+    found = db.session.connection().execute(_BY_KEY_HASH, {"key_hash": key_hash})
+    rows = [tuple(row) for row in found]
     recent = _RECENT.get(key_hash)
     if recent is not None and recent[0] == rows and _pristine(recent[1]):
         return recent[1]
