@@ -17,14 +17,12 @@ from webapp.api.problems import ApiProblem, forbidden
 from webapp.extensions import limiter
 from webapp.models import ApiClient
 from webapp.services.api_clients import authenticate
-from webapp.web.errors import API_PREFIXES
+from webapp.web.errors import API_BLUEPRINTS, API_PREFIXES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # One bucket per client across every endpoint that spends its quota.
 RATE_LIMIT_SCOPE = "api-client"
-# The blueprints whose requests carry a bearer key and never a session.
-API_BLUEPRINTS = frozenset({"api", "dropin"})
 
 
 def _unauthorized(detail: str, *, key_presented: bool) -> ApiProblem:

@@ -93,7 +93,7 @@ def login() -> ResponseReturnValue:
     session.pop("_id", None)
     audit.record("auth.login", target=user.email, actor=user.email, actor_kind="person",
                  details=_device_detail(device))
-    response = redirect(safe_next(form.next.data) or home_for(user.role))
+    response = make_response(redirect(safe_next(form.next.data) or home_for(user.role)))
     remember_device(response, user)
     return response
 

@@ -181,12 +181,17 @@ def render() -> str:
         "Reasons are listed errors first, then warnings, then infos, each group in the order "
         "of the table below.",
         "",
-        "## What cleaning a paste removes (SPEC 3, step 1)",
+        "## What cleaning a paste removes (SPEC 3 step 1, SPEC 3.1)",
         "",
-        "Before reading a paste, the diagnosis strips whitespace, line breaks and quotes "
-        "(straight, curly or backticks) around the token, an `Authorization:` header name and "
-        "a `Bearer` prefix (any letter case), whitespace and line breaks inside the token, and "
-        "`%20`. Each removal is named in `input_cleaned`.",
+        "A paste is rarely a clean token. Before reading it, the diagnosis strips surrounding "
+        "whitespace and quotes, invisible characters (zero-width spaces and joiners, the byte-"
+        "order mark, soft hyphens, no-break spaces), inner whitespace and newlines, `%20`, a "
+        "scheme word (`Bearer`, `JWT`, `Token`), `Authorization:` and a `name=` prefix; takes "
+        "the token out of a URL's query or fragment, out of JSON (a value at any depth, or a "
+        "string literal) and out of a Python bytes literal `b'...'`; drops a trailing ellipsis "
+        "(see `truncated`) and the text around a single token; and repeats until nothing more "
+        "comes off. Each removal is named in `input_cleaned`; a paste holding several tokens "
+        "gives `several_tokens`, and the first is diagnosed.",
         "",
         "## Codes",
         "",
