@@ -84,7 +84,7 @@ def users_enable(email: str) -> None:
 
 @users_cli.command("set-role")
 @click.argument("email")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=click.Choice([role.value for role in ROLES]))
 def users_set_role(email: str, role: str) -> None:
     """Give a person another role (never demoting the last active admin)."""
     user = _person(email)
