@@ -1,12 +1,23 @@
-"""The benchmark of SPEC 8: the real mint endpoint against a bare Flask + PyJWT baseline.
+"""The benchmark of SPEC 8: the mint and /get-token against a bare and a same-work baseline.
 
-Both run under the same gunicorn settings on loopback, on SQLite, one after
-the other; wrk loads each for a bounded time with the same body. Only 2xx
-answers count. Prints throughput, p50/p99 latency and the ratio.
+Under the same gunicorn settings on loopback, in one run, round after round:
+
+- ``bare Flask + PyJWT`` (bench/bare.py): signs the same header and claims, nothing else;
+- ``same work, Core`` (bench/same_work.py): the bearer key looked up by its SHA-256, the same
+  signature, one row inserted and committed per request, in plain SQLAlchemy Core;
+- ``mint``: Token Console's ``POST /api/v1/tokens`` (authenticated, rate-limited, recorded,
+  audited) and ``/get-token`` (the drop-in), on the same server;
+- with ``BENCH_BEFORE=/path/to/other/checkout``, the same two endpoints of that checkout too
+  ("before"), so a change is measured against its base in the same run.
+
+First on SQLite, then on PostgreSQL when ``BENCH_POSTGRES_URL`` names a database (each app
+gets a schema of its own there, dropped and created afresh). Only 2xx answers count. Prints
+throughput, p50/p99 latency, server CPU per answer and the ratios to both baselines; bars:
+mint >= 0.5 of bare, >= 0.8 of same work, p99 < 25 ms.
 
     make bench                      # defaults below
     BENCH_SECONDS=20 BENCH_CONNECTIONS=16 .venv/bin/python bench/run.py
-    BENCH_ABLATE=1 make bench       # also the mint with its database work off (bench/ablate.py)
+    BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench make bench
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
+from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,20 +44,17 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-# Empty: the workers and threads of gunicorn.conf.py, for both apps alike.
+# Empty: the workers and threads of gunicorn.conf.py, for every app alike.
 WORKERS = os.environ.get("BENCH_WORKERS", "")
-# 0 (default): every request sends BODY, so equal claims within one second sign to one token,
-# which the mint endpoint records once (ON CONFLICT DO NOTHING) and audits every time. 1: each
-# request names a room of its own (both endpoints alike), so every mint also stores a token.
-VARY_ROOM = os.environ.get("BENCH_VARY_ROOM", "0") == "1"
-# 1: also load the mint endpoint with its database work switched off (bench/ablate.py), to
-# show what the database costs and what the rest of the product costs.
-ABLATE = os.environ.get("BENCH_ABLATE", "0") == "1"
-ABLATIONS = (("mint, no INSERTs", "bench.ablate:without_writes"),
-             ("mint, no database", "bench.ablate:without_database"))
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "")
+BEFORE = os.environ.get("BENCH_BEFORE", "")
+# Comma-separated subset of "sqlite,postgresql" (default: both when a PostgreSQL URL is given).
+DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql")
 SECRET = "b" * 64
 APIKEY = "bench-api-key"
 BODY = {"permissions": ["allow_join"], "roomId": "bench-room"}
+BARE, SAME, MINT, GET_TOKEN = ("bare Flask + PyJWT", "same work, Core", "mint",
+                               "/get-token")
 
 
 @dataclass(frozen=True)
@@ -82,29 +91,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_database(env: dict[str, str]) -> str:
-    """Migrate a fresh SQLite database, store the key and a client above the load; its key."""
+def prepare_database(env: dict[str, str], root: Path) -> str:
+    """Migrate the empty database of ``env``, store the key and a client above the load."""
     script = (
         "from webapp import create_app\n"
         "from webapp.extensions import db\n"
-        "from webapp import keyring, clients\n"
+        "from webapp.services import api_clients, videosdk_keys\n"
         "from flask_migrate import upgrade\n"
         "import pathlib\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    upgrade(directory=str(pathlib.Path('webapp/migrations')))\n"
-        f"    key = keyring.add_key('bench', {APIKEY!r}, {SECRET!r})\n"
-        "    client, plaintext = clients.create_client('bench', ['tokens:mint'],\n"
+        f"    key = videosdk_keys.add_key('bench', {APIKEY!r}, {SECRET!r})\n"
+        "    client, plaintext = api_clients.create_client('bench', ['tokens:mint'],\n"
         "        key_labels=['bench'], rate_limit='100000000/minute')\n"
         "    db.session.commit()\n"
         "    print(plaintext)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True,
                          capture_output=True, text=True)
     return out.stdout.strip().splitlines()[-1]
 
 
-def serve(target: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def serve(target: str, port: int, env: dict[str, str], log: Path,
+          root: Path = ROOT) -> subprocess.Popen[bytes]:
     """Start gunicorn with the repository's settings, quiet access log."""
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py",
@@ -112,7 +122,7 @@ def serve(target: str, port: int, env: dict[str, str], log: Path) -> subprocess.
         *(["--workers", WORKERS] if WORKERS else []), target,
     ]
     handle = log.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=handle, stderr=handle)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -145,9 +155,8 @@ def _ms(value: str) -> float:
                             "h": 3600000.0}[unit]
 
 
-def load(name: str, port: int, script: Path, master: int) -> Result:
-    """Warm up, then run wrk for SECONDS; parse its report."""
-    url = f"http://127.0.0.1:{port}/api/v1/tokens"
+def load(name: str, url: str, script: Path, master: int) -> Result:
+    """Warm up, then run wrk for SECONDS against ``url``; parse its report."""
     base = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-s", str(script)]
     subprocess.run([*base, "-d", f"{WARMUP}s", url], check=True, capture_output=True)
     cpu_before = _cpu_seconds(master)
@@ -187,22 +196,25 @@ def _decoded(token: str) -> tuple[dict[str, object], dict[str, object]]:
     return part(header), part(payload)
 
 
-def same_work(bare_port: int, real_port: int, client_key: str) -> str:
-    """Both sign the same header and claims, in the same order, and answer the same fields."""
-    bare, real = _post(bare_port, None), _post(real_port, client_key)
-    (bare_header, bare_claims), (real_header, real_claims) = (
-        _decoded(str(bare["token"])), _decoded(str(real["token"])))
+def same_work(ports: dict[str, int], keys: dict[str, str]) -> str:
+    """Every app signs the same header and claims, in the same order, and answers alike."""
+    answers = {name: _post(ports[name], keys.get(name)) for name in ports}
+    reference = answers[BARE]
+    ref_header, ref_claims = _decoded(str(reference["token"]))
     strip = {"iat", "exp"}
-    if (bare_header != real_header or list(bare_claims) != list(real_claims)
-            or {k: v for k, v in bare_claims.items() if k not in strip}
-            != {k: v for k, v in real_claims.items() if k not in strip}
-            or sorted(bare) != sorted(real)):
-        raise SystemExit(f"the two do not sign the same thing:\n{bare}\n{real}")
-    return f"header {real_header}, claims {list(real_claims)}"
+    for name, answer in answers.items():
+        header, claims = _decoded(str(answer["token"]))
+        if (header != ref_header or list(claims) != list(ref_claims)
+                or {k: v for k, v in claims.items() if k not in strip}
+                != {k: v for k, v in ref_claims.items() if k not in strip}
+                or sorted(answer) != sorted(reference)):
+            raise SystemExit(f"{name} does not sign what the bare app signs:\n{answer}\n"
+                             f"{reference}")
+    return f"header {ref_header}, claims {list(ref_claims)}"
 
 
-def audited(env: dict[str, str]) -> int:
-    """How many successful mints the audit trail holds."""
+def audited(env: dict[str, str], root: Path) -> int:
+    """How many successful mints the audit trail of the app in ``root`` holds."""
     script = (
         "from webapp import create_app\n"
         "from webapp.extensions import db\n"
@@ -213,41 +225,151 @@ def audited(env: dict[str, str]) -> int:
         "        AuditEvent.action == 'token.minted', AuditEvent.outcome == 'success'))\n"
         "        .scalar_one())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True,
                          capture_output=True, text=True)
     return int(out.stdout.strip().splitlines()[-1])
-
-
-# Each wrk thread numbers its requests; the thread's own id keeps the rooms apart.
-_VARY_ROOM_LUA = """
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
-local counter = 0
-function request()
-  counter = counter + 1
-  return wrk.format(nil, nil, nil, '{"permissions": ["allow_join"], "roomId": "bench-room-'
-    .. id .. '-' .. counter .. '"}')
-end
-"""
 
 
 def _spread(values: list[float], fmt: str) -> str:
     return f"{fmt.format(min(values))}-{fmt.format(max(values))}"
 
 
+def _fresh_schema(url: str, schema: str) -> str:
+    """A URL of ``url`` whose connections work in ``schema``, dropped and created empty."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def _lua(method: str, client_key: str | None, body: dict[str, object] | None) -> str:
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        lines += [f"wrk.body = '{json.dumps(body)}'",
+                  'wrk.headers["Content-Type"] = "application/json"']
+    if client_key:
+        lines.append(f'wrk.headers["Authorization"] = "Bearer {client_key}"')
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    server: str  # which gunicorn server answers it
+    path: str
+    script: Path
+
+
+def run_database(kind: str, workdir: Path, base_env: dict[str, str]) -> dict[str, list[Result]]:
+    """Start every app on one database, load each endpoint in turn; the results by endpoint."""
+    roots = {"": ROOT, **({" (before)": Path(BEFORE).resolve()} if BEFORE else {})}
+
+    def url_for(name: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{workdir / (kind + '-' + name + '.db')}"
+        return _fresh_schema(POSTGRES, f"bench_{name}")
+
+    envs: dict[str, dict[str, str]] = {}
+    keys: dict[str, str] = {}
+    for suffix, root in roots.items():
+        server = MINT + suffix
+        envs[server] = {**base_env, "DATABASE_URL": url_for("before" if suffix else "app")}
+        keys[server] = prepare_database(envs[server], root)
+    envs[SAME] = {**base_env, "BENCH_SAME_WORK_URL": url_for("same"),
+                  "BENCH_CLIENT_KEY": keys[MINT]}
+    subprocess.run([sys.executable, "bench/same_work.py"], cwd=ROOT, env=envs[SAME], check=True)
+    keys[SAME] = keys[MINT]
+    envs[BARE] = base_env
+    apps = {BARE: ("bench.bare:app", ROOT), SAME: ("bench.same_work:app", ROOT),
+            **{MINT + suffix: ("wsgi:app", root) for suffix, root in roots.items()}}
+    endpoints: list[Endpoint] = []
+    for server in apps:
+        script = workdir / f"{kind}-{len(endpoints)}.lua"
+        script.write_text(_lua("POST", keys.get(server), BODY))
+        endpoints.append(Endpoint(server, server, "/api/v1/tokens", script))
+        if server.startswith(MINT):
+            script = workdir / f"{kind}-{len(endpoints)}.lua"
+            script.write_text(_lua("GET", keys[server], None))
+            endpoints.append(Endpoint(GET_TOKEN + server[len(MINT):], server,
+                                      "/get-token?roomId=bench-room", script))
+    ports = {server: free_port() for server in apps}
+    processes = {server: serve(target, ports[server], envs[server],
+                               workdir / f"{kind}-{target.split(':')[0]}-{ports[server]}.log",
+                               root)
+                 for server, (target, root) in apps.items()}
+    rounds: dict[str, list[Result]] = {endpoint.name: [] for endpoint in endpoints}
+    try:
+        print(f"{kind}: same work: {same_work(ports, keys)}", flush=True)
+        # Alternate them, round after round, so that a neighbour's burst of load on a shared
+        # machine falls on all rather than on one.
+        for _ in range(ROUNDS):
+            for endpoint in endpoints:
+                url = f"http://127.0.0.1:{ports[endpoint.server]}{endpoint.path}"
+                rounds[endpoint.name].append(load(endpoint.name, url, endpoint.script,
+                                                  processes[endpoint.server].pid))
+    finally:
+        for process in processes.values():
+            stop(process)
+    for suffix, root in roots.items():
+        rows = audited(envs[MINT + suffix], root)
+        answered = sum(result.requests_2xx for name in (MINT + suffix, GET_TOKEN + suffix)
+                       for result in rounds[name])
+        print(f"{kind}: audit lines for successful mints{suffix}: {rows} (2xx counted by wrk in "
+              f"measured rounds: {answered}; warm-ups and answers cut off at the end add to "
+              "the lines)")
+    return rounds
+
+
+def report(kind: str, rounds: dict[str, list[Result]]) -> None:
+    """The table of one database: best round of each, ratios to both baselines, bars."""
+    best = {name: max(results, key=lambda result: result.throughput)
+            for name, results in rounds.items()}
+    bare, same = best[BARE].throughput, best[SAME].throughput
+    print(f"\n{kind}")
+    print(f"{'endpoint':<24}{'2xx/s':>8}{'non-2xx':>9}{'p50 ms':>8}{'p99 ms':>8}"
+          f"{'CPU us':>8}{'/bare':>7}{'/same':>7}   spread over rounds (2xx/s; p99 ms)")
+    for name, results in rounds.items():
+        top = best[name]
+        print(f"{name:<24}{top.throughput:>8.0f}{sum(r.non_2xx for r in results):>9}"
+              f"{top.p50_ms:>8.2f}{top.p99_ms:>8.2f}{top.cpu_us:>8.0f}"
+              f"{top.throughput / bare if bare else 0:>7.2f}"
+              f"{top.throughput / same if same else 0:>7.2f}"
+              f"   {_spread([r.throughput for r in results], '{:.0f}')}; "
+              f"{_spread([r.p99_ms for r in results], '{:.1f}')}")
+    for name in rounds:
+        if not name.startswith(MINT):
+            continue
+        per_round = [m.throughput / b.throughput for b, m in
+                     zip(rounds[BARE], rounds[name], strict=True) if b.throughput]
+        per_same = [m.throughput / s.throughput for s, m in
+                    zip(rounds[SAME], rounds[name], strict=True) if s.throughput]
+        print(f"{name}: /bare per round {_spread(per_round, '{:.2f}')} (bar >= 0.50), "
+              f"/same work per round {_spread(per_same, '{:.2f}')} (bar >= 0.80), "
+              f"p99 {best[name].p99_ms:.1f} ms (bar < 25 ms)")
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2
+    kinds = [kind for kind in DATABASES.split(",")
+             if kind == "sqlite" or (kind == "postgresql" and POSTGRES)]
+    workers = WORKERS or "gunicorn.conf.py's"
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+          f"gunicorn: {workers} workers; wrk {THREADS} threads, {CONNECTIONS} connections, "
+          f"{ROUNDS} rounds of {SECONDS} s after {WARMUP} s warm-up, each endpoint in turn; "
+          f"the mint sends {BODY}, /get-token ?roomId=bench-room", flush=True)
+    results: dict[str, dict[str, list[Result]]] = {}
     with tempfile.TemporaryDirectory(prefix="token-console-bench-") as tmp:
         workdir = Path(tmp)
         env = {
             **os.environ,
             "TOKEN_CONSOLE_INSTANCE_PATH": str(workdir / "instance"),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
             "SECRET_KEY": "bench-" + "k" * 40,
             "ENCRYPTION_KEYS": "6rbsJxXo0IY4pW2V3bAHzZKZpR6qXKp6BSWWsRt4z1Q=",
             "RATELIMIT_STORAGE_URI": "memory://",
@@ -255,63 +377,12 @@ def main() -> int:
             "BENCH_SECRET": SECRET,
             "BENCH_APIKEY": APIKEY,
         }
-        client_key = prepare_database(env)
-        script = workdir / "mint.lua"
-        script.write_text(
-            'wrk.method = "POST"\n'
-            f"wrk.body = '{json.dumps(BODY)}'\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {client_key}"\n'
-            + (_VARY_ROOM_LUA if VARY_ROOM else "")
-        )
-        targets = (("bare Flask + PyJWT", "bench.bare:app"), ("Token Console mint", "wsgi:app"),
-                   *(ABLATIONS if ABLATE else ()))
-        ports = {target: free_port() for _, target in targets}
-        servers = [serve(target, ports[target], env, workdir / f"{target.split(':')[0]}.log")
-                   for _, target in targets]
-        masters = {target: process.pid for (_, target), process in zip(targets, servers,
-                                                                         strict=True)}
-        rounds: dict[str, list[Result]] = {name: [] for name, _ in targets}
-        try:
-            checked = same_work(ports["bench.bare:app"], ports["wsgi:app"], client_key)
-            # Alternate the two, round after round, so that a neighbour's burst of load on a
-            # shared machine falls on both rather than on one.
-            for _ in range(ROUNDS):
-                for name, target in targets:
-                    rounds[name].append(load(name, ports[target], script, masters[target]))
-        finally:
-            for process in servers:
-                stop(process)
-        rows = audited(env)
-    answered = sum(result.requests_2xx for result in rounds["Token Console mint"])
-    workers = WORKERS or "gunicorn.conf.py's"
-    print(f"machine: {os.cpu_count()} cores; gunicorn: {workers} workers; wrk {THREADS} threads, "
-          f"{CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS} s after {WARMUP} s warm-up, "
-          "each endpoint in turn; "
-          + ("a room of its own per request" if VARY_ROOM else f"every request sends {BODY}"))
-    print(f"same work: {checked}")
-    print(f"{'endpoint':<22}{'2xx/s':>8}{'non-2xx':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'CPU us':>8}{'/bare':>7}   spread over rounds (2xx/s; p99 ms)")
-    bare_best = max(rounds["bare Flask + PyJWT"], key=lambda result: result.throughput)
-    best: dict[str, Result] = {}
-    for name, results in rounds.items():
-        top = max(results, key=lambda result: result.throughput)
-        best[name] = top
-        print(f"{name:<22}{top.throughput:>8.0f}{sum(r.non_2xx for r in results):>9}"
-              f"{top.p50_ms:>8.2f}{top.p99_ms:>8.2f}{top.cpu_us:>8.0f}"
-              f"{top.throughput / bare_best.throughput if bare_best.throughput else 0:>7.2f}"
-              f"   {_spread([r.throughput for r in results], '{:.0f}')}; "
-              f"{_spread([r.p99_ms for r in results], '{:.1f}')}")
-    bare, real = best["bare Flask + PyJWT"], best["Token Console mint"]
-    ratio = real.throughput / bare.throughput if bare.throughput else 0.0
-    per_round = [m.throughput / b.throughput for b, m in
-                 zip(rounds["bare Flask + PyJWT"], rounds["Token Console mint"], strict=True)
-                 if b.throughput]
-    print("CPU us: server CPU time (gunicorn master and workers) per 2xx answer")
-    print(f"ratio (best mint / best bare): {ratio:.2f}; per round {_spread(per_round, '{:.2f}')}"
-          "  (bar: >= 0.80; p99 bar: < 25 ms)")
-    print(f"audit rows for successful mints: {rows} (2xx counted by wrk in measured rounds: "
-          f"{answered}; warm-ups and answers cut off at the end add to the rows)")
+        for kind in kinds:
+            results[kind] = run_database(kind, workdir, env)
+    print("CPU us: server CPU time (gunicorn master and workers) per 2xx answer; "
+          f"load average at the end {os.getloadavg()[0]:.1f}")
+    for kind, rounds in results.items():
+        report(kind, rounds)
     return 0
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
 
@@ -86,7 +89,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_TOKEN_LENGTH": 8 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "API_CLIENT_DEFAULT_RATE_LIMIT": "600/minute",
@@ -106,7 +108,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
 EMPTY_MEANS_OFF = ("VIDEOSDK_API_ENDPOINT",)
 
 
-def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings the environment sets, as strings."""
     return {name: environ[name] for name in ENVIRONMENT_SETTINGS
             if environ.get(name) or (name in EMPTY_MEANS_OFF and name in environ)}
@@ -189,7 +191,6 @@ def finalize(config: dict[str, Any]) -> None:
     _check_lifetimes(config)
     _check_videosdk_api(config)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    config["RATELIMIT_HEADERS_ENABLED"] = True
     for name in ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST"):
         config[name] = int(config[name] or 0)
     if isinstance(config.get("TRUSTED_HOSTS"), str):
@@ -238,3 +239,37 @@ def _check_videosdk_api(config: dict[str, Any]) -> None:
             "seconds between 0 and 60 (default 5)."
         )
     config["VIDEOSDK_API_TIMEOUT"] = timeout
+
+
+def init_app(app: Flask, test_config: dict[str, Any]) -> None:
+    """Load ``app``'s settings: the defaults, the instance folder's ``settings.py`` and secrets,
+    the environment and finally ``test_config``; check them, and trust the proxies the
+    PROXY_FIX_* settings name. The instance folder is made private (0700) first.
+
+    Raises ConfigurationError for settings the app cannot run with.
+    """
+    private_instance_folder(app.instance_path)
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_pyfile("settings.py", silent=True)
+    app.config.update(read_instance_secrets(app.instance_path))
+    app.config.update(from_environment(os.environ))
+    app.config.update(test_config)
+    needs_secrets = not (app.config.get("SECRET_KEY") and app.config.get("ENCRYPTION_KEYS"))
+    if needs_secrets and app.config["APP_ENV"] != "production":
+        # A developer's machine: generate once into the instance folder. Safe
+        # when several workers start together (exclusive create), and the
+        # same values `flask setup` writes.
+        generated = ensure_instance_secrets(app.instance_path)
+        for name, value in generated.items():
+            if not app.config.get(name):
+                app.config[name] = value
+    finalize(app.config)
+    if app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = list(app.config["TRUSTED_HOSTS"])
+    proxies = {
+        "x_for": app.config["PROXY_FIX_X_FOR"],
+        "x_proto": app.config["PROXY_FIX_X_PROTO"],
+        "x_host": app.config["PROXY_FIX_X_HOST"],
+    }
+    if any(proxies.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)  # type: ignore[method-assign]

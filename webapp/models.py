@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -54,7 +55,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-ROLES = ("admin", "developer", "support")
+class UserRole(StrEnum):
+    """What a person may do in the console (SPEC 4): admins everything, developers mint and
+    inspect, support staff inspect only. Stored as its value in ``users.role``."""
+
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+    SUPPORT = "support"
+
+
+ROLES: tuple[UserRole, ...] = tuple(UserRole)
 
 
 class User(db.Model):  # type: ignore[name-defined,misc]
@@ -76,10 +86,19 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Flask-Login identifies the signed-in principal by the server-side session
-    # record, not by the user id (see webapp.services.sessions); this plain,
-    # unmapped attribute holds that record's id for the current request.
-    session_id = None
+    @property
+    def session_id(self) -> str | None:
+        """The id of the server-side session record this request signed in with, if any.
+
+        Flask-Login identifies the signed-in principal by that record, not by the user id
+        (see webapp.services.sessions); not a column, it lives on this instance only.
+        """
+        value: str | None = self.__dict__.get("signed_in_session_id")
+        return value
+
+    @session_id.setter
+    def session_id(self, value: str | None) -> None:
+        self.__dict__["signed_in_session_id"] = value
 
     @property
     def is_active(self) -> bool:

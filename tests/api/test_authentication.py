@@ -77,8 +77,8 @@ def test_each_endpoint_needs_its_scope(api, main_key, make_caller, scopes, endpo
         assert body["code"] == "forbidden"
         missing = "tokens:inspect" if scopes == ("tokens:mint",) else "tokens:mint"
         assert body["detail"] == f"This client lacks the scope {missing}."
-        assert response.headers["WWW-Authenticate"] == (
-            f'Bearer error="insufficient_scope", scope="{missing}"')
+        # Only a 401 challenges (RFC 6750 section 3); the document lists no header on a 403.
+        assert "WWW-Authenticate" not in response.headers
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=ENDPOINT_IDS)

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from tests.api.conftest import MAIN_APIKEY, OTHER_APIKEY, OTHER_SECRET, header_of, payload_of
 from webapp.extensions import db
@@ -331,3 +331,40 @@ def test_two_clients_that_sign_the_same_token_in_one_second_each_keep_their_reco
     assert issued_here["message"].startswith("This token was issued here by API client second ")
     assert issued_here["message"].endswith(
         "with key 'main'; the same token was also issued by API client app.")
+
+
+@pytest.mark.parametrize("bound", ["one key", "several keys"])
+@pytest.mark.parametrize("endpoint", ["/api/v1/tokens", "/get-token"])
+def test_every_mint_commits_its_token_and_audit_line_before_it_answers(
+        app, api, make_key, make_caller, bound, endpoint):
+    # One write path: whatever the client may sign with, and whichever endpoint, the token's
+    # row and its audit line are committed by the time the answer is out. A connection of
+    # this test's own sees only what was committed, never what a request merely flushed.
+    make_key("main")
+    make_key("other", OTHER_APIKEY, OTHER_SECRET)
+    several = bound == "several keys"
+    caller = make_caller("app", keys=("main", "other") if several else ("main",))
+    if endpoint == "/get-token":
+        response = api.get("/get-token?roomId=room-1", headers=caller.headers)
+        expected_status, expected_label = (422, None) if several else (200, "main")
+    else:
+        body = {"permissions": ["allow_join"], "roomId": "room-1",
+                **({"apikey": OTHER_APIKEY} if several else {})}
+        response = api.post(endpoint, json=body, headers=caller.headers)
+        expected_status, expected_label = 201, "other" if several else "main"
+    assert response.status_code == expected_status
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as connection:
+            issued = connection.execute(select(
+                IssuedToken.key_label, IssuedToken.issuer, IssuedToken.room_id)).all()
+            audited = connection.execute(select(
+                AuditEvent.outcome, AuditEvent.target, AuditEvent.actor)
+                .where(AuditEvent.action == "token.minted")).all()
+    finally:
+        engine.dispose()
+    if expected_label is None:  # /get-token refuses a client with several keys, audited
+        assert (issued, audited) == ([], [("refused", None, "client app")])
+        return
+    assert issued == [(expected_label, "client app", "room-1")]
+    assert audited == [("success", expected_label, "client app")]

@@ -6,18 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import limits.storage.memory
 import pytest
-from limits.storage import MemoryStorage
 
 from tests.conftest import base_config
 from tests.support import create_schema, login, unavailable
 from webapp import create_app
-from webapp.api.authentication import _QuietMemoryStorage
 from webapp.extensions import db
 from webapp.services.api_clients import create_client
 from webapp.services.videosdk_keys import add_key
@@ -158,18 +156,27 @@ def test_limits_are_shared_by_instances_through_redis(tmp_path):
     assert client.get("/get-token", headers=headers).status_code == 429
 
 
-def test_the_in_memory_counter_sweeps_on_read_without_a_timer_thread(monkeypatch):
-    # The hook the quiet storage overrides is private to `limits`: an upgrade that renames it
-    # would quietly bring back a timer thread started every 10 ms under load. Fail here instead.
-    assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))
+def test_the_in_memory_counter_sweeps_on_read_without_a_timer_thread(app, monkeypatch):
+    # memory:// with fixed windows counts in webapp's own storage (limits' public Storage
+    # API): no timer thread per count, and a window that has ended counts as empty.
+    from webapp.extensions import limiter
+    from webapp.web import rate_limit_storage
+
+    assert isinstance(limiter.storage, rate_limit_storage.SweptMemoryStorage)
     now = [1_000_000.0]
-    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: now[0]))
-    storage = _QuietMemoryStorage()
-    storage.timer.join(timeout=5)  # the one timer its constructor starts, once
+    monkeypatch.setattr(rate_limit_storage, "time", SimpleNamespace(time=lambda: now[0]))
+    storage = rate_limit_storage.SweptMemoryStorage()
+    threads = threading.active_count()
     assert [storage.incr("client", 60) for _ in range(3)] == [1, 2, 3]
-    assert not storage.timer.is_alive()
+    assert threading.active_count() == threads
     now[0] += 59
-    assert storage.incr("client", 60) == 4
+    assert (storage.incr("client", 60), storage.get("client")) == (4, 4)
     now[0] += 1  # the window is over: the next count starts a new one
+    assert storage.get("client") == 0
     assert storage.incr("client", 60) == 1
     assert storage.get_expiry("client") == now[0] + 60
+    storage.SWEEP_AT = 2  # type: ignore[misc]
+    storage.incr("other", 10)
+    now[0] += 11  # "other" has ended; the next new window sweeps it out
+    storage.incr("third", 10)
+    assert set(storage.windows) == {"client", "third"}

@@ -25,6 +25,7 @@ from tests.support import login
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
+from webapp.services.api_clients import generate_client_key
 from webapp.web.errors import FaultLog, StorageFault, storage_fault
 
 MINT = {"permissions": ["allow_join"], "roomId": "fault-room-value"}
@@ -126,7 +127,8 @@ def test_an_unreachable_database_is_503_on_the_api_the_drop_in_and_the_console(t
     app = create_app({**base_config(tmp_path, url),
                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
     client = app.test_client()
-    headers = {"Authorization": "Bearer tck_" + "x" * 40}
+    # A well-formed key, which only the database can say is unknown.
+    headers = {"Authorization": f"Bearer {generate_client_key()}"}
     assert_unavailable_problem(client.post("/api/v1/tokens", json=MINT, headers=headers), "5")
     assert_unavailable_problem(client.get("/get-token?roomId=r", headers=headers), "5")
     assert_unavailable_problem(client.post("/create-meeting", json={}, headers=headers), "5")

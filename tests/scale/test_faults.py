@@ -25,6 +25,7 @@ from tests.servers import Gunicorn, app_for, free_port, migrated_sqlite, sqlite_
 from tests.support import unavailable
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
+from webapp.services.api_clients import generate_client_key
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +99,8 @@ def test_a_mint_while_another_connection_holds_the_write_lock_answers_503(tmp_pa
 def test_postgresql_unreachable_answers_503_and_readyz_503(tmp_path):
     env = sqlite_env(tmp_path, "none")
     env["DATABASE_URL"] = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"
-    headers = {"Authorization": "Bearer tck_" + "u" * 40}
+    # A well-formed key, which only the database can say is unknown.
+    headers = {"Authorization": f"Bearer {generate_client_key()}"}
     with Gunicorn(env, tmp_path, workers=1) as server:
         assert_503_problem(mint(server.url, headers), "5")
         assert_503_problem(requests.get(server.url + "/get-token", headers=headers, timeout=30),

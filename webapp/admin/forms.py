@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]
     DateField,
     EmailField,
     PasswordField,
@@ -23,14 +23,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.auth.forms import EMAIL_SHAPE
 from webapp.characters import refusal
 from webapp.extensions import db
-from webapp.models import ApiClient, VideoSDKKey
+from webapp.models import ApiClient, UserRole, VideoSDKKey
 from webapp.services import videosdk_keys
 from webapp.services.accounts import find_user, normalize_email
 from webapp.services.api_clients import SCOPES, rate_limit_problem
 from webapp.tokens import LifetimeError, Permission, Role, parse_lifetime
 
-ROLE_CHOICES = [SelectChoice("developer", "Developer"), SelectChoice("support", "Support"),
-                SelectChoice("admin", "Admin")]
+ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize())
+                for role in (UserRole.DEVELOPER, UserRole.SUPPORT, UserRole.ADMIN)]
 
 PERMISSION_CHOICES = [p.value for p in Permission]
 ROLE_CLAIM_CHOICES = [r.value for r in Role]
@@ -86,9 +86,9 @@ class KeyPolicyFields(FlaskForm):
         validators=[DataRequired(message="Give a lifetime such as 24h."), Length(max=32)],
         filters=[_strip],
     )
-    permissions = MultiCheckboxField("Allowed permissions", choices=PERMISSION_CHOICES,
+    permissions = MultiCheckboxField("Allowed permissions", choices=PERMISSION_CHOICES,  # type: ignore[arg-type]
                                      default=[p.value for p in Permission])
-    roles = MultiCheckboxField("Allowed roles", choices=ROLE_CLAIM_CHOICES,
+    roles = MultiCheckboxField("Allowed roles", choices=ROLE_CLAIM_CHOICES,  # type: ignore[arg-type]
                                default=[r.value for r in Role])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -154,7 +154,7 @@ _PASSWORD_OR_EMPTY = [Optional(strip_whitespace=False), Length(max=1024)]
 
 class NewUserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="developer")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=UserRole.DEVELOPER.value)
     password = PasswordField("Password", validators=_PASSWORD_OR_EMPTY)
     submit = SubmitField("Create person")
 
@@ -185,7 +185,7 @@ class ResetPasswordForm(FlaskForm):
 class ClientPolicyFields(FlaskForm):
     """What an API client may do: shared by the new-client and edit-client forms."""
 
-    scopes = MultiCheckboxField("Scopes", choices=SCOPE_CHOICES, default=["tokens:mint"])
+    scopes = MultiCheckboxField("Scopes", choices=SCOPE_CHOICES, default=["tokens:mint"])  # type: ignore[arg-type]
     keys = MultiCheckboxField("Allowed keys", choices=[])
     max_lifetime = StringField("Maximum token lifetime", validators=[Optional(), Length(max=32)],
                                filters=[_strip])
@@ -194,7 +194,7 @@ class ClientPolicyFields(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.keys.choices = [key.label for key in videosdk_keys.all_keys()]
+        self.keys.choices = [key.label for key in videosdk_keys.all_keys()]  # type: ignore[misc]
         if not self.is_submitted() and not self.rate_limit.data:
             self.rate_limit.data = current_app.config["API_CLIENT_DEFAULT_RATE_LIMIT"]
 

@@ -27,7 +27,7 @@ from webapp.admin.forms import (
     RoleForm,
 )
 from webapp.extensions import db
-from webapp.models import User, UserSession
+from webapp.models import User, UserRole, UserSession
 from webapp.services import accounts, audit
 from webapp.services.accounts import AccountError, create_user
 
@@ -107,7 +107,8 @@ def user_role(user_id: int) -> ResponseReturnValue:
         return _refused_on_user_page("user.role_changed", person, form, role_form=form)
     before = person.role
     # Demoting an admin asks first (SPEC 4); the last admin hears the last-admin rule at once.
-    if before == "admin" and form.role.data != "admin" and not accounts.is_last_admin(person) \
+    demoting = before == UserRole.ADMIN and form.role.data != UserRole.ADMIN
+    if demoting and not accounts.is_last_admin(person) \
             and request.form.get(CONFIRMED) != "yes":
         return confirmation_page(Confirmation(
             title="Take admin rights away?", subject=person.email, subject_kind="Person",
@@ -131,7 +132,7 @@ def user_role(user_id: int) -> ResponseReturnValue:
         flash(f"{person.email} is now {person.role}.", "success")
     else:
         flash(f"{person.email} was {before} already.", "info")
-    if person.id == current_user.id and person.role != "admin":
+    if person.id == current_user.id and person.role != UserRole.ADMIN:
         return redirect(url_for("console.generate" if person.role == "developer"
                                 else "console.inspect"))
     return redirect(url_for("admin.user", user_id=person.id))

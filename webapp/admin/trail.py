@@ -9,7 +9,7 @@ from flask import (
     stream_with_context,
 )
 from flask.typing import ResponseReturnValue
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 
 from webapp.admin import bp
 from webapp.admin.common import admin_only
@@ -25,8 +25,8 @@ AUDIT_PAGE_SIZE = 50
 
 def _audit_filter_form() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [SelectChoice("", "Any action"), *audit.ACTIONS]
-    form.outcome.choices = [SelectChoice("", "Any outcome"), *audit.OUTCOMES]
+    form.action.choices = [SelectChoice("", "Any action"), *audit.ACTIONS]  # type: ignore[list-item]
+    form.outcome.choices = [SelectChoice("", "Any outcome"), *audit.OUTCOMES]  # type: ignore[list-item]
     return form
 
 

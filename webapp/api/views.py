@@ -199,11 +199,12 @@ def introspect_token() -> ResponseReturnValue:
     diagnosis = issuance.inspect(token, via="introspect", actor=_actor(client),
                                  actor_kind="client")
     claims = diagnosis.claims or {}
-    if diagnosis.verdict != Verdict.VALID or not isinstance(claims.get("permissions"), list):
+    permissions = claims.get("permissions")
+    if diagnosis.verdict != Verdict.VALID or not isinstance(permissions, list):
         return jsonify(active=False)
     answer: dict[str, object] = {
         "active": True,
-        "scope": " ".join(str(p) for p in claims["permissions"]),
+        "scope": " ".join(str(p) for p in permissions),
         "token_type": "videosdk",
     }
     for name in ("exp", "iat"):

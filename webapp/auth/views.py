@@ -33,6 +33,7 @@ from webapp.services.authorization import public, signed_in
 from webapp.services.devices import COOKIE_NAME as DEVICE_COOKIE
 from webapp.services.devices import recognised_device, remember_device
 from webapp.services.passwords import verify_password
+from webapp.web.navigation import home_endpoint
 
 GENERIC_FAILURE = "Wrong email or password."
 LOCKED_OUT = "Too many failed sign-ins for this account. Try again in {minutes} min."
@@ -44,7 +45,7 @@ def _login_limit() -> str:
 
 def home_for(role: str) -> str:
     """The first page a person of this role sees."""
-    return url_for("console.inspect") if role == "support" else url_for("console.generate")
+    return url_for(home_endpoint(role))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,7 +93,7 @@ def login() -> ResponseReturnValue:
     session.pop("_id", None)
     audit.record("auth.login", target=user.email, actor=user.email, actor_kind="person",
                  details=_device_detail(device))
-    response = redirect(safe_next(form.next.data) or home_for(user.role))
+    response = make_response(redirect(safe_next(form.next.data) or home_for(user.role)))
     remember_device(response, user)
     return response
 
@@ -122,7 +123,8 @@ def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data or ""):
-            form.current_password.errors.append("This is not your current password.")
+            form.current_password.errors = [*form.current_password.errors,
+                                            "This is not your current password."]
         else:
             set_password(current_user, form.new_password.data or "")
             sessions.close_other_sessions(current_user)

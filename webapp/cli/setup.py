@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 from webapp import config
 from webapp.extensions import db
+from webapp.models import UserRole
 from webapp.services import audit, videosdk_keys
 from webapp.services.accounts import count_admins, create_user, find_user
 from webapp.services.schema import UNREACHABLE, database_reachable, setup_needed
@@ -92,8 +93,9 @@ def setup_command(sign_in_url: str) -> None:
             raise click.ClickException(
                 f"{email} exists but no active admin does; promote someone with the CLI."
             )
-        create_user(email, password, "admin")
-        audit.record("user.created", target=email, details={"role": "admin"}, commit=False)
+        create_user(email, password, UserRole.ADMIN)
+        audit.record("user.created", target=email, details={"role": UserRole.ADMIN.value},
+                     commit=False)
         db.session.commit()
         click.echo(f"Admin: {email}")
         click.echo(f"Password: {password}")

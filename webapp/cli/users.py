@@ -19,7 +19,7 @@ users_cli = StoredRecordsGroup("users", help="People who sign in to the console.
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice([role.value for role in ROLES]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, role: str, password_stdin: bool) -> None:
     """Create a person who can sign in."""
@@ -84,7 +84,7 @@ def users_enable(email: str) -> None:
 
 @users_cli.command("set-role")
 @click.argument("email")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=click.Choice([role.value for role in ROLES]))
 def users_set_role(email: str, role: str) -> None:
     """Give a person another role (never demoting the last active admin)."""
     user = _person(email)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]
     BooleanField,
     DateField,
     PasswordField,
@@ -96,7 +96,7 @@ class GenerateForm(FlaskForm):
         ]
 
     def validate_key(self, field: SelectField) -> None:
-        if field.data not in {choice.value for choice in field.iter_choices()}:
+        if field.data not in {choice.value for choice in field.iter_choices()}:  # type: ignore[attr-defined]
             raise ValidationError("Choose one of the active keys.")
 
     def validate_lifetime(self, field: SelectField) -> None:
@@ -223,9 +223,9 @@ class HistoryFilterForm(FlaskForm):
     key = SelectField("Key", default="", validate_choice=False)
     room = StringField("Room", filters=[_strip], validators=[Optional(), Length(max=255)])
     person = SelectField("Issued by", default="", validate_choice=False)
-    issued_from = DateField("Issued from", validators=[Optional()],
+    issued_from = DateField("Issued from", validators=[Optional()],  # type: ignore[call-arg]
                             invalid_value_message=DATE_MESSAGE)
-    issued_to = DateField("Issued until", validators=[Optional()],
+    issued_to = DateField("Issued until", validators=[Optional()],  # type: ignore[call-arg]
                           invalid_value_message=DATE_MESSAGE)
 
     def validate_issued_to(self, field: DateField) -> None:

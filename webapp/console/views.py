@@ -24,12 +24,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 
 from webapp.characters import visible, visible_json, visible_lines
 from webapp.console import ask_videosdk, bp, snippets, timeline
 from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, KeyChoice
-from webapp.models import IssuedToken, User, VideoSDKKey
+from webapp.models import ROLES, IssuedToken, User, UserRole, VideoSDKKey
 from webapp.services import issuance, token_history
 from webapp.services.authorization import MINTING_ROLES, roles_required
 from webapp.services.videosdk_keys import KeyringError, active_keys, key_by_label
@@ -207,7 +207,9 @@ def settings_query(claims: Mapping[str, object], key_label: str, lifetime: float
 
 
 def _person() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    """The signed-in person (Flask-Login's proxy stands in for them wherever a User goes)."""
+    person: User = current_user
+    return person
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -241,7 +243,7 @@ def generate() -> ResponseReturnValue:
         form.place_errors(error.errors)
         return render_template("console/generate.html", form=form, keys=keys), 400
     except KeyringError as error:
-        form.key.errors.append(str(error))
+        form.key.errors = [*form.key.errors, str(error)]
         return render_template("console/generate.html", form=form, keys=keys), 503
     return _result(minted, key, format_lifetime(parse_lifetime(asked)), bool(form.agent.data))
 
@@ -259,7 +261,7 @@ def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str,
         claim_rows=_explained(minted.claims),
         # Counted from the moment of signing, so a 2 h token reads "2 h" and not "1 h 59 min".
         expiry_words=describe_expiry(minted.expires_at, minted.issued_at),
-        again_url=url_for("console.generate", **settings_query(
+        again_url=url_for("console.generate", **settings_query(  # type: ignore[arg-type]
             minted.claims, key.label, minted.expires_in, agent)),
         snippets=snippets.all_snippets(api_url, minted.claims, lifetime, minted.expires_in),
     )
@@ -270,7 +272,7 @@ def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str,
 
 
 @bp.route("/inspect", methods=["GET", "POST"])
-@roles_required("admin", "developer", "support")
+@roles_required(*ROLES)
 def inspect() -> ResponseReturnValue:
     form = InspectForm()
     if request.method == "GET":
@@ -325,7 +327,7 @@ def inspect() -> ResponseReturnValue:
 @roles_required(*MINTING_ROLES)
 def history_page() -> ResponseReturnValue:
     person = _person()
-    is_admin = person.role == "admin"
+    is_admin = person.role == UserRole.ADMIN
     form = HistoryFilterForm(request.args)
     if not is_admin:
         del form.person
@@ -400,6 +402,6 @@ def token_page(fingerprint: str) -> ResponseReturnValue:
         lifetime=format_lifetime(lifetime) if lifetime > 0 else None,
         now=datetime.now(UTC),
         events=token_history.audit_lines(fingerprint, person, since=first.issued_at),
-        again_url=url_for("console.generate", **settings_query(
+        again_url=url_for("console.generate", **settings_query(  # type: ignore[arg-type]
             first.claims, first.key_label, lifetime)) if may_again and lifetime > 0 else None,
     )

@@ -21,6 +21,7 @@ import stat
 import struct
 import threading
 import time
+from collections.abc import Mapping
 
 STATE_FD = "TOKEN_CONSOLE_STATE_FD"
 STATE_NAME = "token-console-state"  # the name gunicorn.conf.py gives its memory file
@@ -43,7 +44,7 @@ class InstanceState:
         self._last_probe = 0.0
 
     @classmethod
-    def attach(cls, environ: os._Environ[str] | dict[str, str]) -> InstanceState:
+    def attach(cls, environ: Mapping[str, str]) -> InstanceState:
         """The state the gunicorn master shares through ``TOKEN_CONSOLE_STATE_FD``, else a
         private one (a process not started by this repository's gunicorn.conf.py)."""
         descriptor = environ.get(STATE_FD, "")

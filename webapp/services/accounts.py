@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from webapp.characters import refusal
 from webapp.extensions import db
-from webapp.models import ROLES, LoginFailure, User, utcnow
+from webapp.models import ROLES, LoginFailure, User, UserRole, utcnow
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
 from webapp.services.sessions import close_all_sessions
 
@@ -200,7 +200,7 @@ def authenticate(email: str, password: str) -> User | None:
 def count_admins() -> int:
     """How many active admins there are."""
     return db.session.execute(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True))).scalar_one()
+        User.role == UserRole.ADMIN, User.active.is_(True))).scalar_one()
 
 
 # The key of PostgreSQL's transaction-level advisory lock that admin changes take in turn.
@@ -221,7 +221,7 @@ def _take_admin_changes_lock() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(func.pg_advisory_xact_lock(ADMIN_CHANGES_LOCK)))
     else:
-        db.session.execute(update(User).where(User.role == "admin").values(role=User.role),
+        db.session.execute(update(User).where(User.role == UserRole.ADMIN).values(role=User.role),
                            execution_options={"synchronize_session": False})
 
 
@@ -239,14 +239,14 @@ def is_last_admin(user: User) -> bool:
     """
     _take_admin_changes_lock()
     db.session.refresh(user)
-    return user.role == "admin" and user.active and count_admins() <= 1
+    return user.role == UserRole.ADMIN and user.active and count_admins() <= 1
 
 
 def change_role(user: User, role: str) -> None:
     """Give ``user`` another role; the caller commits. Refuses to demote the last admin."""
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
-    if role != "admin" and is_last_admin(user):
+    if role != UserRole.ADMIN and is_last_admin(user):
         raise AccountError(LAST_ADMIN.format(email=user.email))
     user.role = role
 

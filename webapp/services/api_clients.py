@@ -13,23 +13,18 @@ import secrets
 import string
 import zlib
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.base import instance_state
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 
-from webapp import rawsql
 from webapp.characters import refusal
 from webapp.extensions import db
 from webapp.models import ApiClient, VideoSDKKey, client_keys, utcnow
 from webapp.services.videosdk_keys import key_by_label, max_token_lifetime
 from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
-
-_M = TypeVar("_M", ApiClient, VideoSDKKey)
 
 KEY_PREFIX = "tck_"
 SCOPES = ("tokens:mint", "tokens:inspect")
@@ -169,11 +164,9 @@ _CLIENT_COLUMNS = ("id", "name", "key_hash", "key_prefix", "scopes", "max_lifeti
 _KEY_COLUMNS = ("id", "label", "apikey", "secret_encrypted", "secret_last4", "max_lifetime",
                 "allowed_permissions", "allowed_roles", "disabled", "sandbox", "created_at")
 _KEY_AT = len(_CLIENT_COLUMNS)
-_REVOKED_AT = _CLIENT_COLUMNS.index("revoked_at")
-# One indexed statement per request: the client by its key's hash, with the keys it may use
-# (one row per key; a single row of NULL key columns when it names none). Run straight on the
-# DBAPI (rawsql): through the session it cost ~20 times what SQLite spends on it.
-_BY_KEY_HASH = rawsql.Statement(
+# One indexed Core statement per request: the client by its key's hash, with the keys it may
+# use (one row per key; a single row of NULL key columns when it names none).
+_BY_KEY_HASH = (
     select(*(_CLIENT.c[name] for name in _CLIENT_COLUMNS),
            *(_KEY.c[name].label(f"key_{name}") for name in _KEY_COLUMNS))
     .select_from(_CLIENT.outerjoin(client_keys, client_keys.c.client_id == _CLIENT.c.id)
@@ -186,62 +179,47 @@ _BY_KEY_HASH = rawsql.Statement(
 def authenticate(presented: str) -> ApiClient | None:
     """The active client whose key this is, or None (unknown, malformed or revoked).
 
-    Read afresh on every call, so a revocation holds from the next request on. The client
-    comes back detached from the session with its keys loaded, as of this one read.
+    Read afresh on every call (one SELECT), so a revocation or a policy change holds from the
+    next request on. The client comes back detached from the session with its keys, as of
+    this read: when the read returns exactly what it returned last time for this key, the
+    client built then is handed back again, unless something was changed on it since.
     """
     if not looks_like_client_key(presented):
         return None
     key_hash = hash_client_key(presented)
-    with rawsql.cursor() as (_, cursor, dialect):
-        raw = _BY_KEY_HASH.raw_rows(cursor, dialect, {"key_hash": key_hash})
-    # The same read as last time for this key (every column of the client and its keys
-    # equal): hand back what was built from it then, unless someone changed or attached it.
+    # On the session's connection and transaction, without the ORM's execution layer.
+    found = db.session.connection().execute(_BY_KEY_HASH, {"key_hash": key_hash})
+    rows = [tuple(row) for row in found]
     recent = _RECENT.get(key_hash)
-    if recent is not None and recent[0] == raw and _pristine(recent[1]):
+    if recent is not None and recent[0] == rows and _pristine(recent[1]):
         return recent[1]
-    rows = _BY_KEY_HASH.converted(raw, dialect)
-    if not rows or rows[0][_REVOKED_AT] is not None:
+    if not rows or rows[0][_CLIENT_COLUMNS.index("revoked_at")] is not None:
+        _RECENT.pop(key_hash, None)
         return None
-    keys = [_as_loaded(VideoSDKKey, dict(zip(_KEY_COLUMNS, row[_KEY_AT:], strict=True)))
+    keys = [VideoSDKKey(**dict(zip(_KEY_COLUMNS, row[_KEY_AT:], strict=True)))
             for row in rows if row[_KEY_AT] is not None]
-    client = _as_loaded(ApiClient, dict(zip(_CLIENT_COLUMNS, rows[0][:_KEY_AT], strict=True)),
-                        keys=keys)
+    client = ApiClient(**dict(zip(_CLIENT_COLUMNS, rows[0][:_KEY_AT], strict=True)), keys=keys)
+    for instance in (client, *keys):
+        # As if loaded by a query and let go by its session: no pending change to flush.
+        make_transient_to_detached(instance)
     if len(_RECENT) >= _RECENT_SIZE:
         _RECENT.clear()
-    _RECENT[key_hash] = (raw, client)
+    _RECENT[key_hash] = (rows, client)
     return client
 
 
-# Per process: a key's hash -> the raw rows last read for it and the client built from them.
-# Only ever used after the same single read returned the very same rows (see authenticate).
-_RECENT: dict[str, tuple[list[Any], ApiClient]] = {}
+# Per process: a key's hash -> the rows last read for it and the client built from them.
+_RECENT: dict[str, tuple[list[tuple[Any, ...]], ApiClient]] = {}
 _RECENT_SIZE = 256
 
 
 def _pristine(client: ApiClient) -> bool:
     """Still exactly as built: detached from any session, nothing set on it or its keys."""
     for instance in (client, *client.keys):
-        state = instance_state(instance)
-        if state.modified or state.session_id is not None:
+        state = inspect(instance)
+        if state.modified or not state.detached:
             return False
     return True
-
-
-def _as_loaded(model: type[_M], values: dict[str, object], **collections: object) -> _M:
-    """An instance as the ORM's own loader builds one, then let go by the session (detached).
-
-    Filled the way a query fills it (no change events, nothing pending), so it can never be
-    flushed as new; cheaper than the constructor on a path every API request takes.
-    """
-    mapper = model.__mapper__
-    if not mapper.configured:
-        configure_mappers()  # what the first query would do: instrument every attribute
-    instance: _M = mapper.class_manager.new_instance()
-    instance.__dict__.update(values)
-    for name, value in collections.items():
-        set_committed_value(instance, name, value)
-    make_transient_to_detached(instance)
-    return instance
 
 
 def describe(client: ApiClient) -> dict[str, Any]:

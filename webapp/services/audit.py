@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Connection, Dialect, insert
+from sqlalchemy import Connection, insert
 
-from webapp import rawsql
 from webapp.extensions import db
 from webapp.models import AuditEvent, utcnow
 
@@ -52,11 +51,7 @@ _KNOWN_OUTCOMES = frozenset(OUTCOMES)
 _ACTOR_LENGTH = AuditEvent.__table__.c.actor.type.length
 _TARGET_LENGTH = AuditEvent.__table__.c.target.type.length
 
-_INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
-_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
-# The same INSERT, run straight on a DBAPI cursor by the mint path (see rawsql).
-_RAW_INSERT = rawsql.Statement(insert(AuditEvent.__table__).inline(),  # type: ignore[arg-type]
-                               _COLUMNS)
+_INSERT = insert(AuditEvent.__table__)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -119,14 +114,6 @@ def append(connection: Connection, values: dict[str, Any]) -> None:
     The hot path (minting) uses this; the row is committed with the caller's other writes.
     """
     connection.execute(_INSERT, values)
-
-
-def append_raw(cursor: Any, dialect: Dialect, values: dict[str, Any]) -> None:
-    """Insert an :func:`entry` on a DBAPI cursor, in the transaction its connection holds.
-
-    The caller commits, with its other writes, before it answers.
-    """
-    _RAW_INSERT.execute(cursor, dialect, values)
 
 
 def record(

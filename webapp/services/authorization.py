@@ -10,11 +10,12 @@ from flask import abort
 from flask_login import current_user
 
 from webapp.extensions import login_manager
+from webapp.models import ROLES, UserRole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The roles that may mint tokens in the console (support staff only inspect).
-MINTING_ROLES = ("admin", "developer")
+MINTING_ROLES = (UserRole.ADMIN, UserRole.DEVELOPER)
 
 
 def public(view: F) -> F:
@@ -43,6 +44,4 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 def signed_in(view: F) -> F:
     """Let any signed-in person through, whatever their role."""
-    from webapp.models import ROLES
-
     return roles_required(*ROLES)(view)

@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy import Executable, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp import rawsql
 from webapp.extensions import db
 from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey, utcnow
 from webapp.services import audit
@@ -69,33 +68,13 @@ def client_policy(client: ApiClient) -> Policy | None:
 _ISSUED = IssuedToken.__table__
 _RECORD_COLUMNS = ("fingerprint", "key_id", "key_label", "apikey", "claims", "room_id",
                    "participant_id", "issued_at", "expires_at", "user_id", "client_id", "issuer")
-# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING, for the dialects that have it; the
-# same statement runs on the session's connection or, on the API's path, straight on a DBAPI
-# cursor (see rawsql).
+# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING, for the dialects that have it, run
+# on the session's connection.
 _RECORD_ONCE: dict[str, Executable] = {
     name: module.insert(_ISSUED).on_conflict_do_nothing(
         index_elements=["fingerprint", "issuer"])
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
-_RAW_RECORD_ONCE = {
-    name: rawsql.Statement(statement.inline(), _RECORD_COLUMNS)  # type: ignore[attr-defined]
-    for name, statement in _RECORD_ONCE.items()
-}
-
-
-def _session_untouched() -> bool:
-    """Whether this request's ORM session has read or changed nothing (or does not exist).
-
-    Then the two rows of a mint can go on a connection of their own: there is nothing else
-    of the request's to commit with them, and no transaction of its own to wait for.
-    """
-    registry = db.session.registry
-    if not registry.has():
-        return True
-    session = registry()
-    return not (session.new or session.dirty or session.deleted or session.in_transaction())
-
-
 def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, secret: str,
                          policies: list[Policy]) -> dict[str, list[FieldError]]:
     """A refused request's rule errors and, beside them, what the policies refuse of the
@@ -182,17 +161,6 @@ def issue(
     )
     # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
     # recorded once per issuer, and every mint of it is audited.
-    if _session_untouched():
-        # The API's path: nothing else of the request's to commit, so both rows go straight
-        # on a pooled DBAPI connection and commit before the answer, or not at all.
-        bound = rawsql.engine()
-        once_raw = _RAW_RECORD_ONCE.get(bound.dialect.name)
-        if once_raw is not None:
-            with rawsql.cursor() as (raw, cursor, dialect):
-                once_raw.execute(cursor, dialect, record)
-                audit.append_raw(cursor, dialect, event)
-                raw.commit()
-            return minted
     # Core statements on the session's own connection and transaction: the two rows and
     # anything else this request changed are committed together, or not at all, without
     # the ORM's unit of work.

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app, request
 from sqlalchemy import delete, select
 
-from webapp.extensions import db, login_manager
+from webapp.extensions import db
 from webapp.models import User, UserSession, utcnow
 
 
@@ -65,9 +65,9 @@ def close_other_sessions(user: User) -> None:
         UserSession.id_hash != _digest(user.session_id or "")))
 
 
-@login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The person behind a session id, if that session is still good."""
+    """The person behind a session id, if that session is still good (Flask-Login's user
+    loader, registered by web.security)."""
     record = db.session.execute(
         select(UserSession).where(UserSession.id_hash == _digest(session_id))
     ).scalar_one_or_none()

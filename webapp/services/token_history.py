@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, select
 
 from webapp.extensions import db
-from webapp.models import ApiClient, AuditEvent, IssuedToken, User, VideoSDKKey
+from webapp.models import ApiClient, AuditEvent, IssuedToken, User, UserRole, VideoSDKKey
 from webapp.services.authorization import MINTING_ROLES
 from webapp.services.issuance import CLI_ISSUER, client_issuer
 from webapp.services.spreadsheets import csv_line
@@ -37,7 +37,7 @@ class Filters:
 def visible_to(person: User) -> Select[tuple[IssuedToken]]:
     """The tokens a person may see: an admin every one, anyone else their own."""
     query = select(IssuedToken)
-    if person.role != "admin":
+    if person.role != UserRole.ADMIN:
         query = query.where(IssuedToken.user_id == person.id)
     return query
 
@@ -95,7 +95,7 @@ def audit_lines(fingerprint: str, person: User,
     if since is not None:
         # The token did not exist before it was issued: the index on `at` bounds the scan.
         query = query.where(AuditEvent.at >= since - timedelta(minutes=1))
-    if person.role != "admin":
+    if person.role != UserRole.ADMIN:
         query = query.where(AuditEvent.actor == person.email)
     return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)
                                    .limit(AUDIT_LINES)))
@@ -115,4 +115,4 @@ def csv_lines(query: Select[tuple[IssuedToken]], batch: int = 500) -> Iterator[s
     # cell safe to open in a spreadsheet (``services.spreadsheets``), as the audit export's.
     yield csv_line(CSV_COLUMNS)
     for token in db.session.scalars(query.execution_options(yield_per=batch)):
-        yield csv_line(row(token))
+        yield csv_line(row(token))  # type: ignore[arg-type]  # scalars() yields the entity

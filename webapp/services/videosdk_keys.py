@@ -152,7 +152,7 @@ def _default_max_lifetime() -> str:
 
 def _lifetime_seconds(value: str | int | float | None, default: str) -> int:
     try:
-        seconds = parse_lifetime(default if value in (None, "") else value)  # type: ignore[arg-type]
+        seconds = parse_lifetime(default if value in (None, "") else value)
     except LifetimeError as error:
         raise KeyringError(str(error)) from error
     ceiling = max_token_lifetime()

@@ -18,7 +18,6 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp import API_BLUEPRINTS
 from webapp.extensions import db
 from webapp.health.lifecycle import InstanceState
 
@@ -39,6 +38,8 @@ PROBLEM_CODES = {
 }
 
 # The API's paths, and the drop-in's routes of VideoSDK's example servers at the root.
+# The blueprints whose requests carry a bearer key and never a session (see api.authentication).
+API_BLUEPRINTS = frozenset({"api", "dropin"})
 API_PREFIXES = ("/api/", "/get-token", "/create-meeting", "/validate-meeting/")
 
 
@@ -73,6 +74,9 @@ def problem(
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    if isinstance(error.response, Response):
+        # An answer built for this error already (a client's 429 problem from Flask-Limiter).
+        return error.response
     status = error.code or 500
     if wants_problem_json():
         code = PROBLEM_CODES.get(status, "server_error" if status >= 500 else "bad_request")
@@ -168,7 +172,8 @@ def storage_fault(error: BaseException) -> StorageFault | None:
     """
     if isinstance(error, PoolTimeout):
         return StorageFault.UNREACHABLE  # no pooled connection came free in time
-    driver_error: BaseException = error.orig if isinstance(error, DBAPIError) else error
+    driver_error: BaseException = (error.orig or error) if isinstance(error, DBAPIError) \
+        else error
     sqlite_name = getattr(driver_error, "sqlite_errorname", None)
     if isinstance(sqlite_name, str):
         return next((kind for prefix, kind in _SQLITE_FAULTS

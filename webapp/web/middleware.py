@@ -15,7 +15,9 @@ import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 BROKEN = ("The request body could not be read: its chunked transfer encoding is broken "
@@ -78,3 +80,21 @@ def _read_up_to(stream: Any, count: int) -> bytes:
         if remaining > 0:
             remaining -= len(part)
     return b"".join(parts)
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` limited to what a 64-bit database column holds: a larger id is a 404."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Chunked bodies read before the app (see BufferedChunkedBodies); ids that fit a column.
+
+    Ids past 64 bits cannot name a row and would overflow the database driver.
+    """
+    app.wsgi_app = BufferedChunkedBodies(  # type: ignore[method-assign]
+        app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
+    app.url_map.converters["int"] = BoundedIntegerConverter

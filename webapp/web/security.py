@@ -1,8 +1,10 @@
-"""Security headers on every answer, and the host allow-list."""
+"""Security for the people's side: CSRF, sign-in sessions, and security headers on every answer."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
+
+from webapp.extensions import csrf, login_manager
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
@@ -38,5 +40,16 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every answer."""
+    """CSRF on every form (OWASP CSRF cheat sheet), Flask-Login over the server-side session
+    records of services.sessions, and the security headers on every answer."""
+    from webapp.services import sessions
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
+    # The server-side session record carries the protection (see services.sessions).
+    login_manager.session_protection = None
+    login_manager.user_loader(sessions.load_user)
     app.after_request(_headers)

@@ -24,21 +24,21 @@ _NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 _PER_ISSUER = "uq_issued_tokens_fingerprint_issuer"
 
 
-def _fingerprint_unique_name():
+def _fingerprint_unique_name() -> str:
     for constraint in sa.inspect(op.get_bind()).get_unique_constraints("issued_tokens"):
         if constraint["column_names"] == ["fingerprint"]:
             return constraint["name"] or "uq_issued_tokens_fingerprint"
     raise RuntimeError("issued_tokens has no UNIQUE (fingerprint) to replace")
 
 
-def upgrade():
+def upgrade() -> None:
     name = _fingerprint_unique_name()
     with op.batch_alter_table('issued_tokens', naming_convention=_NAMES) as batch_op:
         batch_op.drop_constraint(name, type_='unique')
         batch_op.create_unique_constraint(_PER_ISSUER, ['fingerprint', 'issuer'])
 
 
-def downgrade():
+def downgrade() -> None:
     # Back to one row per token: keep each token's first issuer, as 0002 did.
     op.execute("DELETE FROM issued_tokens WHERE id NOT IN "
                "(SELECT MIN(id) FROM issued_tokens GROUP BY fingerprint)")

@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     from webapp.services.accounts import recorded_email
 
     op.execute("DELETE FROM login_failures")
@@ -38,5 +38,5 @@ def upgrade():
                       "target": recorded_email(target, None) if target == actor else target})
 
 
-def downgrade():
+def downgrade() -> None:
     pass

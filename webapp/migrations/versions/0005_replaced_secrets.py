@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table('replaced_key_secrets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key_id', sa.Integer(), nullable=False),
@@ -35,7 +35,7 @@ def upgrade():
                               unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     # The old secrets go with the table: before 0004 nothing kept them.
     with op.batch_alter_table('replaced_key_secrets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_replaced_key_secrets_key_id'))
