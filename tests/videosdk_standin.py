@@ -14,6 +14,7 @@ left Token Console and what did not, and it can be told to answer late or never.
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -51,6 +52,8 @@ class StandIn:
     seen: list[Seen] = field(default_factory=list)
     delay: float = 0.0
     rooms: set[str] = field(default_factory=lambda: {ROOM_ID})
+    # Compress answers when the request accepts gzip, as a real server or proxy may.
+    gzip: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -61,7 +64,11 @@ class StandIn:
                                   request.query_string.decode("latin-1")))
         if self.delay:
             time.sleep(self.delay)
-        return self.answer(request, body)(environ, start_response)
+        response = self.answer(request, body)
+        if self.gzip and "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.set_data(gzip.compress(response.get_data()))
+            response.headers["Content-Encoding"] = "gzip"
+        return response(environ, start_response)
 
     @property
     def count(self) -> int:

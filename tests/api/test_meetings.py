@@ -129,6 +129,19 @@ def test_validate_meeting_round_trip_with_and_without_a_token(app, api, caller, 
         ("GET /rooms/validate", ROOM_ID, 200, "given")]
 
 
+def test_a_gzipped_answer_of_videosdk_is_passed_on_decoded(app, api, caller, videosdk):
+    # httpx offers gzip; a server (or a proxy before it) that takes the offer must not turn
+    # VideoSDK's 200 into a 502 "not JSON", nor leave the audit saying it failed.
+    videosdk.standin.gzip = True
+    created = api.post("/create-meeting", json={}, headers=caller.headers)
+    assert created.status_code == 200, created.get_data(as_text=True)
+    assert created.get_json()["roomId"] == ROOM_ID
+    assert "gzip" in videosdk.standin.seen[-1].headers.get("Accept-Encoding", "")
+    checked = api.post(f"/validate-meeting/{ROOM_ID}", json={}, headers=caller.headers)
+    assert (checked.status_code, checked.get_json()["roomId"]) == (200, ROOM_ID)
+    assert [line.outcome for line in audit_lines(app)][-2:] == ["success", "success"]
+
+
 def test_an_unknown_room_is_videosdks_400_passed_on(app, api, caller, videosdk):
     response = api.post("/validate-meeting/zzzz-zzzz-zzzz", data={"token": token_for()},
                         headers=caller.headers)

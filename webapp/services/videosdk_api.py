@@ -152,7 +152,9 @@ def _exchange(call: Call, token: str, base: str, timeout: float) -> Answer:
                           f"({type(error).__name__}).") from error
     try:
         data = bytearray()
-        for chunk in response.iter_raw():
+        # Decoded bytes: VideoSDK (or a proxy) may gzip what httpx offered to accept; the cap
+        # then bounds what the answer unpacks to.
+        for chunk in response.iter_bytes():
             data += chunk
             if len(data) > MAX_ANSWER_BYTES:
                 raise Unavailable(f"VideoSDK answered {response.status_code} with a body over "
