@@ -96,3 +96,21 @@ def test_promoting_or_changing_a_non_admin_does_not_ask(app, admin_client, make_
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, person.id).role == "admin"
+
+
+def test_a_head_request_of_a_confirmation_page_acts_on_nothing(app, admin_client, api_client,
+                                                               stored_key, make_user,
+                                                               audit_events):
+    # Link prefetchers send HEAD, which Flask routes to the GET view: it must not be taken
+    # for the POST that acts (nor write a "refused" line to the trail).
+    person = make_user("dev@example.com", "developer")
+    urls = [f"/admin/clients/{api_client['id']}/revoke",
+            f"/admin/keys/{stored_key['id']}/disable",
+            f"/admin/users/{person.id}/disable"]
+    before = len(audit_events())
+    assert [admin_client.head(url).status_code for url in urls] == [200, 200, 200]
+    assert len(audit_events()) == before
+    with app.app_context():
+        assert db.session.get(ApiClient, api_client["id"]).revoked_at is None
+        assert db.session.get(VideoSDKKey, stored_key["id"]).disabled is False
+        assert db.session.get(User, person.id).active is True

@@ -106,7 +106,7 @@ def edit_client(client_id: int) -> ResponseReturnValue:
 def revoke_client(client_id: int) -> ResponseReturnValue:
     """GET: the page asking to confirm, naming the client; POST: revoke it (SPEC 4)."""
     api_client = db.get_or_404(ApiClient, client_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (link prefetchers) which must not act
         return confirmation_page(Confirmation(
             title="Revoke this API client?", subject=api_client.name, subject_kind="API client",
             consequences=("Its client key stops working at its next request.",

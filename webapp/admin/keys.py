@@ -129,7 +129,7 @@ def _set_key_disabled(key_id: int, disabled: bool) -> ResponseReturnValue:
 @admin_only
 def disable_key(key_id: int) -> ResponseReturnValue:
     """GET: the page asking to confirm, naming the key; POST: disable it (SPEC 4)."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (link prefetchers) which must not act
         key = db.get_or_404(VideoSDKKey, key_id)
         return confirmation_page(Confirmation(
             title="Disable this VideoSDK key?", subject=f"{key.label} ({key.apikey})",

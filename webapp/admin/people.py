@@ -143,7 +143,7 @@ def user_role(user_id: int) -> ResponseReturnValue:
 def disable_user(user_id: int) -> ResponseReturnValue:
     """GET: the page asking to confirm, naming the person; POST: disable them (SPEC 4)."""
     person = db.get_or_404(User, user_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (link prefetchers) which must not act
         return confirmation_page(Confirmation(
             title="Disable this person?", subject=person.email, subject_kind="Person",
             consequences=("They can no longer sign in, and every session they have open ends "

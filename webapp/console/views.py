@@ -275,7 +275,7 @@ def _result(minted: MintedToken, key: VideoSDKKey, lifetime: str,
 @roles_required(*ROLES)
 def inspect() -> ResponseReturnValue:
     form = InspectForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (link prefetchers) which must not act
         return render_template("console/inspect.html", form=form, diagnosis=None)
     if not form.validate_on_submit():
         form.secret.data = ""
