@@ -267,3 +267,33 @@ class TestRecovery:
         assert result.exit_code == 0
         [(actor, _, target, _, _)] = _trail(app, "user.unlocked")
         assert target.startswith("unknown-email:") and "account" not in target.lower()
+
+
+# A shell hands bytes that are not UTF-8 (here 0xFF) over as a lone surrogate, U+DCFF.
+@pytest.mark.parametrize("args", [
+    ["users", "create", "a\udcff@x.co", "--role", "support", "--password-stdin"],
+    ["users", "disable", "a\udcff@x.co"],
+    ["users", "enable", "a\udcff@x.co"],
+    ["users", "unlock", "a\udcff@x.co"],
+    ["users", "set-role", "a\udcff@x.co", "support"],
+    ["keys", "add", "--label", "l\udcff", "--apikey", "k", "--secret-stdin"],
+    ["keys", "set-secret", "l\udcff", "--secret-stdin"],
+    ["clients", "create", "n\udcff", "--scope", "tokens:mint"],
+    ["clients", "revoke", "n\udcff"],
+])
+def test_arguments_that_are_not_utf8_are_a_usage_error_never_a_traceback(app, runner, args):
+    result = runner.invoke(args=args, input="x" * 40 + "\n")
+    assert result.exit_code == 2, result.output
+    assert "holds bytes that are not UTF-8 text." in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_users_commands_print_a_stored_email_escaped(app, runner, make_user):
+    with app.app_context():
+        person = make_user("ok@example.com", "developer")
+        user = db.session.get(User, person.id)
+        user.email = "sup\u202emoc.elpmaxe@"  # stored before names refused format characters
+        db.session.commit()
+    result = runner.invoke(args=["users", "set-role", "sup\u202emoc.elpmaxe@", "support"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "sup\\u202emoc.elpmaxe@ is now support.\n"

@@ -14,12 +14,13 @@ import unicodedata
 from collections.abc import Callable
 from functools import cache
 
-# What a name or id may not hold.
-CONTROL, FORMAT = "Cc", "Cf"
-REFUSED_IN_NAMES = frozenset({CONTROL, FORMAT})
-# What is escaped when shown: those, plus line and paragraph separators (U+2028, U+2029) and
-# lone surrogates, which break a line or cannot be encoded.
-_ESCAPED = REFUSED_IN_NAMES | {"Zl", "Zp", "Cs"}
+# What a name or id may not hold: control and format characters, line and paragraph
+# separators (U+2028, U+2029), which break a line as a newline does, and lone surrogates
+# (what a shell hands over for bytes that are not UTF-8), which no database can store.
+CONTROL, FORMAT, SURROGATE = "Cc", "Cf", "Cs"
+REFUSED_IN_NAMES = frozenset({CONTROL, FORMAT, "Zl", "Zp", SURROGATE})
+# What is escaped when shown: the same.
+_ESCAPED = REFUSED_IN_NAMES
 
 
 def first_refused(value: str, categories: frozenset[str] = REFUSED_IN_NAMES) -> str | None:
@@ -42,7 +43,9 @@ def is_refused_in_names(ch: str) -> bool:
 # Multilingual Plane, so the classes list the BMP's: every whitespace and control character
 # lies there; the few format characters beyond it (U+E0001, the tag block, ...) are said in
 # words where a pattern is used.
-_BMP = range(0x10000)
+# Surrogates are left out: JSON text in UTF-8 cannot carry a lone one, and a class naming
+# them trips regex engines that read patterns as UTF-16.
+_BMP = [*range(0xD800), *range(0xE000, 0x10000)]
 
 
 @cache
@@ -76,8 +79,9 @@ def refusal(field: str, value: str) -> str | None:
     character = first_refused(value)
     if character is None:
         return None
-    kind = ("a control character" if unicodedata.category(character) == CONTROL
-            else "an invisible format character")
+    kind = {CONTROL: "a control character", FORMAT: "an invisible format character",
+            SURROGATE: "a byte that is not UTF-8 text"}.get(unicodedata.category(character),
+                                                             "a line separator")
     return (f"{field} holds {kind}, {describe(character)}, which would show as something "
             "it is not: remove it.")
 

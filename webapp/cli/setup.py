@@ -27,6 +27,13 @@ class StoredRecordsCommand(click.Command):
     exits 4, before asking the database anything that would create it (SPEC 6)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        for name, value in ctx.params.items():
+            # A shell hands bytes that are not UTF-8 over as lone surrogates, which no database
+            # can look up or store: a usage error, before anything is asked.
+            for text in value if isinstance(value, tuple) else (value,):
+                if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
+                    raise click.BadParameter("holds bytes that are not UTF-8 text.", ctx,
+                                             param_hint=f"'{name}'")
         if not current_app:
             # As flask.cli.with_appcontext does; the command's own wrapper then reuses it.
             app = ctx.ensure_object(ScriptInfo).load_app()

@@ -30,7 +30,7 @@ def users_create(email: str, role: str, password_stdin: bool) -> None:
         raise click.ClickException(str(error)) from error
     audit.record("user.created", target=user.email, details={"role": role}, commit=False)
     db.session.commit()
-    click.echo(f"Created {user.email} ({role}).")
+    click.echo(f"Created {visible(user.email)} ({role}).")
 
 
 @users_cli.command("list")
@@ -45,7 +45,7 @@ def _person(email: str) -> User:
     """The person with this email, or a usage error that says there is none."""
     user = find_user(email)
     if user is None:
-        raise click.ClickException(f"No account for {email}.")
+        raise click.ClickException(f"No account for {visible(email)}.")
     return user
 
 
@@ -65,7 +65,7 @@ def users_disable(email: str) -> None:
         raise _refused(error) from error
     audit.record("user.disabled", target=user.email, commit=False)
     db.session.commit()
-    click.echo(f"Disabled {user.email}.")
+    click.echo(f"Disabled {visible(user.email)}.")
 
 
 @users_cli.command("enable")
@@ -74,12 +74,12 @@ def users_enable(email: str) -> None:
     """Let a disabled person sign in again."""
     user = _person(email)
     if user.active:
-        click.echo(f"{user.email} could sign in already.")
+        click.echo(f"{visible(user.email)} could sign in already.")
         return
     accounts.enable(user)
     audit.record("user.enabled", target=user.email, commit=False)
     db.session.commit()
-    click.echo(f"Enabled {user.email}.")
+    click.echo(f"Enabled {visible(user.email)}.")
 
 
 @users_cli.command("set-role")
@@ -95,12 +95,12 @@ def users_set_role(email: str, role: str) -> None:
         raise _refused(error) from error
     if user.role == before:
         db.session.rollback()
-        click.echo(f"{user.email} was {before} already.")
+        click.echo(f"{visible(user.email)} was {before} already.")
         return
     audit.record("user.role_changed", target=user.email, commit=False,
                  details={"from": before, "to": user.role})
     db.session.commit()
-    click.echo(f"{user.email} is now {user.role}.")
+    click.echo(f"{visible(user.email)} is now {user.role}.")
 
 
 @users_cli.command("reset-password")
@@ -123,7 +123,7 @@ def users_reset_password(email: str, password_stdin: bool, generate: bool) -> No
     audit.record("user.password_reset", target=user.email, commit=False,
                  details={"passwordGenerated": generated is not None})
     db.session.commit()
-    click.echo(f"{user.email} has a new password and was signed out everywhere.", err=True)
+    click.echo(f"{visible(user.email)} has a new password and was signed out everywhere.", err=True)
     if generated is not None:
         click.echo(f"Password: {generated}")
 
@@ -136,4 +136,4 @@ def users_unlock(email: str) -> None:
     audit.record("user.unlocked", target=accounts.recorded_email(email, find_user(email)),
                  commit=False, details={"failuresForgotten": forgotten})
     db.session.commit()
-    click.echo(f"Unlocked {email.strip()}: {forgotten} failed sign-ins forgotten.")
+    click.echo(f"Unlocked {visible(email.strip())}: {forgotten} failed sign-ins forgotten.")
