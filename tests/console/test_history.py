@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -226,3 +227,32 @@ def test_ids_stored_before_the_rule_show_their_invisible_characters_escaped(app,
     body = developer_client.get("/tokens").get_data(as_text=True)
     assert "abc\\u202edef\\u200b" in body
     assert "\u202e" not in body and "\u200b" not in body
+
+
+def test_a_key_label_and_issuer_stored_before_the_rule_show_escaped_everywhere(app,
+                                                                             admin_client):
+    """The detail page, the filters' menus, the generator's key menu and the clients list
+    show a label or issuer holding ESC or U+202E (stored before names refused them) escaped."""
+    from webapp.services import api_clients, videosdk_keys
+
+    odd = "old\x1b[31mkey\u202eRLO"
+    with app.app_context():
+        key = videosdk_keys.add_key("oldkey", "api-oldkey", "s" * 40)
+        key.label = odd
+        db.session.commit()
+        api_clients.create_client("backend", ["tokens:mint"], key_labels=[odd])
+        db.session.commit()
+    _issue(app, user_email=admin_client.person.email, key=odd,
+           issued_at=datetime.now(UTC) - timedelta(minutes=1), fingerprint="8" * 64)
+    with app.app_context():
+        token = db.session.scalars(select(IssuedToken)).one()
+        token.issuer = "dev\u202e@example.com"
+        db.session.commit()
+    shown = "old\\x1b[31mkey\\u202eRLO"
+    for path in ("/tokens/" + "8" * 64, "/tokens", "/", "/admin/clients"):
+        body = admin_client.get(path).get_data(as_text=True)
+        assert shown in body, path
+        # A form's option value carries the label as stored, so that choosing it finds it;
+        # what is shown must not.
+        displayed = re.sub(r'value="[^"]*"', "", body)
+        assert "\x1b" not in displayed and "\u202e" not in displayed, path

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-# The API's own scopes and /get-token defaults: the examples follow the rules they document.
 from webapp.api.views import DROPIN_LIFETIME, DROPIN_PERMISSIONS, INSPECT, MINT
+
+# The API's own scopes and /get-token defaults: the examples follow the rules they document.
+from webapp.characters import visible
 from webapp.models import ApiClient, VideoSDKKey
 from webapp.services.api_clients import usable_keys
 from webapp.tokens import format_lifetime, parse_lifetime
@@ -38,6 +40,11 @@ class Examples:
     no_dropin: str | None
 
 
+def _named(key: VideoSDKKey) -> str:
+    """A key's label as shown: characters stored before names refused them, escaped."""
+    return visible(key.label)
+
+
 def _curl(url: str, client_key: str, body: dict[str, object] | None) -> str:
     lines = [f"curl -sS -X POST {url} \\", f'  -H "Authorization: Bearer {client_key}"']
     if body is not None:
@@ -56,7 +63,7 @@ def _dropin_refusal(client: ApiClient, keys: list[VideoSDKKey]) -> str | None:
     key = keys[0]
     if not set(DROPIN_PERMISSIONS) <= set(key.allowed_permissions):
         return (f"/get-token is not offered: it asks for allow_join and allow_mod, as "
-                f"VideoSDK's example servers do, and key '{key.label}' does not allow both.")
+                f"VideoSDK's example servers do, and key '{_named(key)}' does not allow both.")
     ceilings = [float(key.max_lifetime)] + ([float(client.max_lifetime)]
                                             if client.max_lifetime else [])
     if min(ceilings) < parse_lifetime(DROPIN_LIFETIME):
@@ -87,8 +94,8 @@ def examples(client: ApiClient, client_key: str, base_url: str) -> Examples:
                 sorted(key.allowed_permissions)[0]
             body["permissions"] = [permission]
             body["expiresIn"] = format_lifetime(min(ceilings))
-            which = (f"names key '{key.label}' in apikey: this client may sign with "
-                     f"{len(keys)} keys" if len(keys) > 1 else f"signs with key '{key.label}'")
+            which = (f"names key '{_named(key)}' in apikey: this client may sign with "
+                     f"{len(keys)} keys" if len(keys) > 1 else f"signs with key '{_named(key)}'")
             calls.append(Example("Mint a token", _curl(f"{base}/api/v1/tokens", client_key, body),
                                  f"Answers 201 with the token; {which}."))
             no_dropin = _dropin_refusal(client, keys)
@@ -96,7 +103,7 @@ def examples(client: ApiClient, client_key: str, base_url: str) -> Examples:
                 calls.append(Example(
                     "VideoSDK's /get-token, as their example servers answer it",
                     _curl(f"{base}/get-token", client_key, None),
-                    f'Answers 200 {{"token": …}} signed with key \'{key.label}\': allow_join '
+                    f'Answers 200 {{"token": …}} signed with key \'{_named(key)}\': allow_join '
                     "and allow_mod for 10 minutes."))
     if INSPECT in client.scopes:
         calls.append(Example(

@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.auth.forms import EMAIL_SHAPE
-from webapp.characters import refusal
+from webapp.characters import refusal, visible
 from webapp.extensions import db
 from webapp.models import ApiClient, UserRole, VideoSDKKey
 from webapp.services import videosdk_keys
@@ -194,7 +194,8 @@ class ClientPolicyFields(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.keys.choices = [key.label for key in videosdk_keys.all_keys()]  # type: ignore[misc]
+        self.keys.choices = [SelectChoice(key.label, visible(key.label))
+                             for key in videosdk_keys.all_keys()]
         if not self.is_submitted() and not self.rate_limit.data:
             self.rate_limit.data = current_app.config["API_CLIENT_DEFAULT_RATE_LIMIT"]
 

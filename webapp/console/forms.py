@@ -28,6 +28,7 @@ from wtforms import (  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.characters import visible
 from webapp.tokens import PRESETS, Permission, Role, format_lifetime, parse_lifetime, read_moment
 
 DEFAULT_PRESET = "1h"
@@ -152,7 +153,7 @@ class KeyChoice:
         """The words in the key menu: label, sandbox mark and maximum lifetime."""
         mark = " (sandbox: unknown to VideoSDK)" if self.sandbox else ""
         # A limit is written one way everywhere, as the refusals and the admin pages write it.
-        return f"{self.label}{mark}, max lifetime {format_lifetime(self.max_lifetime)}"
+        return f"{visible(self.label)}{mark}, max lifetime {format_lifetime(self.max_lifetime)}"
 
 
 USES = [SelectChoice("", "Not given"), SelectChoice("join", "Join a meeting"),

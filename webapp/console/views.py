@@ -331,12 +331,13 @@ def history_page() -> ResponseReturnValue:
     form = HistoryFilterForm(request.args)
     if not is_admin:
         del form.person
-    visible = token_history.visible_to(person)
+    theirs = token_history.visible_to(person)
     labels = token_history.key_labels(request.args.get("key"))
-    form.key.choices = [SelectChoice("", "Any key")] + [SelectChoice(x, x) for x in labels]
+    form.key.choices = [SelectChoice("", "Any key")] + [SelectChoice(x, visible(x)) for x in labels]
     if is_admin:
         people = token_history.issuers(request.args.get("person"))
-        form.person.choices = [SelectChoice("", "Anyone")] + [SelectChoice(p, p) for p in people]
+        form.person.choices = [SelectChoice("", "Anyone"),
+                               *(SelectChoice(p, visible(p)) for p in people)]
     valid = form.validate() if request.args else True
     filters = token_history.Filters(
         key=form.key.data or None,
@@ -346,9 +347,9 @@ def history_page() -> ResponseReturnValue:
         issued_to=form.issued_to.data if not form.issued_to.errors else None,
     )
     if valid and request.args.get("format") == "csv":
-        return _history_csv(token_history.filtered(visible, filters))
+        return _history_csv(token_history.filtered(theirs, filters))
     page_number = requested_page(request.args)
-    page = paginate(token_history.filtered(visible, filters), page_number, token_history.PER_PAGE)
+    page = paginate(token_history.filtered(theirs, filters), page_number, token_history.PER_PAGE)
     # The page links carry the filters on, and nothing else from the URL: a name such as
     # `endpoint` or `_external` would otherwise reach url_for itself.
     kept: dict[str, Any] = {field.name: request.args[field.name] for field in form
