@@ -7,7 +7,7 @@ or a secret back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,16 +74,17 @@ def folded(name: str) -> str:
     return name.replace("_", "").replace("-", "").casefold()
 
 
-def near_misses(names: Iterable[str], meant: Mapping[str, str]) -> FieldErrors:
+def near_misses(names: Iterable[str], meant: Mapping[str, str],
+                fold: Callable[[str], str] = folded) -> FieldErrors:
     """Refusals of the names that are not a field but near one, keyed as the caller spelt them.
 
-    ``meant`` maps a folded name to the field it means (`roomid` -> `roomId`); a name spelt
-    exactly as its field is no near miss. A near miss ignored would silently drop what the
-    caller asked for (issue 16: `?roomid=` gave a token for any room).
+    ``meant`` maps a name as ``fold`` folds it to the field it means (`roomid` -> `roomId`);
+    a name spelt exactly as its field is no near miss. A near miss ignored would silently
+    drop what the caller asked for (issue 16: `?roomid=` gave a token for any room).
     """
     errors: FieldErrors = {}
     for name in names:
-        field = meant.get(folded(name))
+        field = meant.get(fold(name))
         if field is not None and name != field and name not in errors:
             add_error(errors, name, FieldErrorCode.UNKNOWN,
                       f"Unknown field: did you mean {field}? Names are read exactly as written.")

@@ -636,8 +636,8 @@ _DROPIN_DESCRIPTION = (
     "(422 key_choice when it may use none or several): permissions allow_join and allow_mod, "
     "lifetime 10m; with a roomId or peerId also version 2, roles [\"rtc\"], roomId and "
     "participantId = peerId. An empty value counts as absent. Other names are ignored, as the "
-    "examples ignore them, except those that mean roomId or peerId in another letter case or "
-    "spelling (roomid, peerID, participantId, meetingId, room_id): 422 validation_failed, "
+    "examples ignore them, except roomId or peerId in another letter case (roomid, peerID) "
+    "and participantId in any case: 422 validation_failed, "
     "fieldErrors code unknown, \"did you mean roomId?\", named as sent (a schema cannot "
     "list every such spelling)."
 )

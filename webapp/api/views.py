@@ -60,10 +60,10 @@ SERVER_API_PERMISSIONS = (Permission.ALLOW_JOIN.value,)
 SERVER_API_ROLES = (Role.CRAWLER.value,)
 SERVER_API_LIFETIME = 60
 # The example servers read roomId and peerId as written and ignore every other name, so a
-# caller's `?roomid=` or `participantId` would get a token for any room or participant: the
-# names a caller means them by (folded: any letter case, `_` and `-` dropped) are refused.
-DROPIN_MEANT = {"roomid": "roomId", "meetingid": "roomId",
-                "peerid": "peerId", "participantid": "peerId"}
+# caller's `?roomid=` or `participantId` would get a token for any room or participant: a
+# name that is roomId or peerId but for letter case, or participantId in any case, is
+# refused (SPEC 5, issue 16); every other unknown name is ignored, as the examples do.
+DROPIN_MEANT = {"roomid": "roomId", "peerid": "peerId", "participantid": "peerId"}
 # How the domain's fields are named to a /get-token caller.
 DROPIN_NAMES = {"participantId": "peerId"}
 
@@ -227,7 +227,7 @@ def _dropin_fields() -> tuple[str | None, str | None]:
     """roomId and peerId from the query string, then a JSON or form body, as the examples read."""
     values: dict[str, Any] = {name: request.args.get(name) for name in ("roomId", "peerId")}
     body = form_or_json()
-    refused = near_misses([*request.args, *body], DROPIN_MEANT)
+    refused = near_misses([*request.args, *body], DROPIN_MEANT, fold=str.casefold)
     if refused:
         raise validation_failed(refused, detail=(
             "/get-token reads roomId and peerId exactly as written and ignores other names: "
