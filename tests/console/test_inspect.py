@@ -282,3 +282,25 @@ def test_a_tokens_invisible_characters_are_shown_escaped(support_client, keys):
         assert raw not in html
     claims = parse(html).find_all("table")[0].text()
     assert '"abc\\u202edef"' in claims and '"p\\u200b\\u007f"' in claims
+
+
+@pytest.mark.parametrize("paste", ["secret", "secret-in-claim", "one-off"])
+def test_a_paste_holding_a_secret_is_not_shown_back(support_client, keys, paste):
+    # SPEC 3: no output, the page included, shows a stored or the one-off secret or a value
+    # holding one. The box comes back empty and the token is not split into its parts.
+    secret = keys["default"].secret
+    one_off = "a-one-off-secret-typed-for-this-check-0123456789"
+    fields = {"token": secret}
+    if paste == "secret-in-claim":
+        now = int(datetime.now(UTC).timestamp())
+        fields["token"] = sign({"apikey": keys["default"].apikey, "permissions": ["allow_join"],
+                                "note": secret, "iat": now, "exp": now + 600}, secret)
+    elif paste == "one-off":
+        fields = {"token": one_off, "secret": one_off}
+    response = support_client.post("/inspect", data=fields)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "secret_exposed" in body
+    assert secret not in body and one_off not in body
+    assert fields["token"] not in body
+    assert value_of(body, "token") == ""

@@ -296,6 +296,11 @@ def inspect() -> ResponseReturnValue:
     except KeyringError as error:
         return render_template("console/inspect.html", form=form, diagnosis=None,
                                failure=str(error)), 503
+    # A paste that holds a stored or the one-off secret is not shown back (SPEC 3: no output
+    # shows a value that holds one): the box comes back empty and the token is not split.
+    exposes_secret = "secret_exposed" in diagnosis.codes
+    if exposes_secret:
+        form.token.data = ""
     asking = ask_videosdk.offer(diagnosis, form.room.data or None)
     if asking is not None and request.form.get("ask") == ask_videosdk.ASK:
         asking = ask_videosdk.ask(asking, diagnosis)
@@ -320,6 +325,7 @@ def inspect() -> ResponseReturnValue:
         now=now,
         report=visible_lines(_report(diagnosis, form)),
         ask_videosdk=asking,
+        show_parts=not exposes_secret,
     )
 
 
