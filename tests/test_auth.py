@@ -395,7 +395,7 @@ class TestDeviceCookies:
         """A browser that signed in as ``person`` and out again: it holds the device cookie."""
         browser = app.test_client()
         assert login(browser, person.email, PASSWORD).status_code == 302
-        cookie = browser.get_cookie("tc_device", path="/login")
+        cookie = browser.get_cookie(f"tc_device_{person.id}", path="/login")
         assert cookie is not None and cookie.http_only and cookie.max_age == 30 * 86400
         browser.post("/logout")
         return browser
@@ -453,12 +453,22 @@ class TestDeviceCookies:
         self._locked_for_strangers(app, person)
         forged = URLSafeSerializer("not the app's key", salt="token-console device cookie")
         browser = app.test_client()
-        browser.set_cookie("tc_device", forged.dumps(
+        browser.set_cookie(f"tc_device_{person.id}", forged.dumps(
             {"user": person.id, "device": "x" * 22, "issued": int(utcnow().timestamp())}),
             path="/login")
         assert login(browser, person.email, PASSWORD).status_code == 429
-        browser.set_cookie("tc_device", "garbage.that.is.no.cookie", path="/login")
+        browser.set_cookie(f"tc_device_{person.id}", "garbage.that.is.no.cookie", path="/login")
         assert login(browser, person.email, PASSWORD).status_code == 429
+
+    def test_a_second_person_on_the_same_browser_keeps_the_first_ones_protection(
+            self, app, make_user):
+        first = make_user("first@example.com")
+        second = make_user("second@example.com")
+        browser = self.known_browser(app, first)
+        assert login(browser, second.email, PASSWORD).status_code == 302
+        browser.post("/logout")
+        self._locked_for_strangers(app, first)
+        assert login(browser, first.email, PASSWORD).status_code == 302
 
     def test_another_persons_device_cookie_counts_as_none(self, app, make_user):
         person = make_user("victim@example.com")

@@ -30,7 +30,6 @@ from webapp.services.accounts import (
     set_password,
 )
 from webapp.services.authorization import public, signed_in
-from webapp.services.devices import COOKIE_NAME as DEVICE_COOKIE
 from webapp.services.devices import recognised_device, remember_device
 from webapp.services.passwords import verify_password
 from webapp.web.navigation import home_endpoint
@@ -65,7 +64,7 @@ def login() -> ResponseReturnValue:
     # (it may be a password typed into the wrong box; SPEC 4).
     account = find_user(email)
     who = recorded_email(email, account)
-    device = recognised_device(request.cookies.get(DEVICE_COOKIE), account)
+    device = recognised_device(request.cookies, account)
     lockout = begin_attempt(email, device)
     if lockout is not None:
         audit.record("auth.login", outcome="locked_out", target=who, actor=who,
