@@ -26,7 +26,9 @@ _SCHEMES = (
     ("jwt", "the 'JWT' prefix", True),
     ("token", "the 'Token' prefix", True),
 )
-_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=\s*(?=[^=.&\s])")
+# A parameter name (SPEC 3.1: letters, digits, '_' and '-'); a longer run is no name worth
+# quoting (a key or secret glued to the token), and is then text around the token.
+_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,32})=\s*(?=[^=.&\s])")
 _PARAMETER = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 _BYTES = re.compile(r"[bB]([\"'])")

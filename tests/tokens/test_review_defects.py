@@ -1,0 +1,51 @@
+"""Defects a review found in the diagnosis engine (SPEC 3 and 3.1), each pinned by a test
+that failed before its fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.tokens.factory import KEY_B, KEYS, NOW, SECRET_A, token
+from webapp.tokens import Diagnosis, KnownKey, diagnose
+
+V = token()
+B64_SECRET = "BwgJcGFkZGVkLWJhc2U2NC1zZWNyZXQtZm9yLXRlc3Q="  # 44 characters, padded base64
+B64_KEY = KnownKey("padded", "apikey-padded", B64_SECRET)
+ONE_OFF = "oneoff-secret-abc123456="
+
+
+def _everything(diagnosis: Diagnosis) -> str:
+    """Every text a diagnosis outputs: API answer, summary, report, notes, signature line."""
+    return (json.dumps(diagnosis.as_dict()) + diagnosis.summary + diagnosis.report()
+            + " ".join(diagnosis.removed) + diagnosis.signature_line)
+
+
+# -- 1. a secret never shows, whatever text holds it -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pasted", "secret", "hidden"),
+    [
+        (f"{B64_SECRET} {V}", None, B64_SECRET),
+        (f"{SECRET_A}= {V}", None, SECRET_A),
+        (f"{SECRET_A}={V}", None, SECRET_A),
+        (f"{ONE_OFF} {V}", ONE_OFF, ONE_OFF),
+        (f"{ONE_OFF}{V}", ONE_OFF, ONE_OFF),
+    ],
+)
+def test_a_secret_before_the_token_is_never_quoted_as_a_prefix(
+        pasted: str, secret: str | None, hidden: str) -> None:
+    diagnosis = diagnose(pasted, keys=(*KEYS, B64_KEY), at=NOW, secret=secret)
+    shown = _everything(diagnosis)
+    assert hidden not in shown
+    assert hidden.rstrip("=") not in shown
+
+
+def test_every_message_is_masked_centrally_even_one_a_rule_wrote_with_a_secret() -> None:
+    # The apikey claim holds another key's secret with a suffix: every rule that quotes the
+    # apikey (unknown_apikey, signed_with_other_key's fix) goes through the same masking.
+    raw = token(apikey=SECRET_A + "-x", secret=KEY_B.secret)
+    diagnosis = diagnose(raw, keys=KEYS, at=NOW)
+    assert SECRET_A not in _everything(diagnosis)
+    assert "signed_with_other_key" in diagnosis.codes
