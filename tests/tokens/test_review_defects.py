@@ -49,3 +49,28 @@ def test_every_message_is_masked_centrally_even_one_a_rule_wrote_with_a_secret()
     diagnosis = diagnose(raw, keys=KEYS, at=NOW)
     assert SECRET_A not in _everything(diagnosis)
     assert "signed_with_other_key" in diagnosis.codes
+
+
+# -- 2. the same request gives the same answer, however often it comes -------------------------
+
+def _fresh_keys() -> tuple[KnownKey, ...]:
+    """The stored keys as a request builds them: new objects, equal values."""
+    return tuple(KnownKey(k.label, k.apikey, k.secret, disabled=k.disabled, sandbox=k.sandbox,
+                          max_lifetime=k.max_lifetime) for k in KEYS)
+
+
+def test_a_wrong_one_off_secret_gives_the_same_answer_every_time() -> None:
+    answers = [diagnose(V, keys=_fresh_keys(), at=NOW,
+                        secret="wrong-one-off-secret-0123456789abcdef") for _ in range(3)]
+    assert [a.codes for a in answers] == [("bad_signature", )] * 3
+    assert all(a.signature_line == answers[0].signature_line for a in answers)
+    assert "'default'" in answers[0].reasons[0].message
+
+
+def test_key_flags_name_the_signer_on_every_request() -> None:
+    sandbox = next(k for k in KEYS if k.sandbox)
+    raw = token(apikey=sandbox.apikey, secret=sandbox.secret)
+    answers = [diagnose(raw, keys=_fresh_keys(), at=NOW) for _ in range(2)]
+    assert answers[0].codes == answers[1].codes
+    assert all("The token signed with" in {r.code: r for r in a.reasons}["sandbox_key"].message
+               for a in answers)

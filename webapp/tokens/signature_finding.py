@@ -122,6 +122,12 @@ def _tries(key: KnownKey) -> tuple[_Try, tuple[_Try, ...], tuple[_Try, ...]]:
     return current, replaced, variants
 
 
+def _own(attempt: _Try, key: KnownKey) -> _Try:
+    """A cached try whose hit names `key`, the object of this request (equal in value)."""
+    pads, hit = attempt
+    return pads, _Hit(hit.kind, key, hit.words, hit.replaced)
+
+
 # The signature's status in a diagnosis: a secret verified it, none matched, or none was tried.
 SIGNATURE_STATUSES: tuple[str, ...] = ("verified", "mismatch", "unchecked")
 
@@ -199,16 +205,18 @@ class SignatureFinder:
         else:
             for key in token_key.named:
                 yield _tries(key)[0][0], _Hit("primary", key)
-        primary = set() if self.secret is not None else {id(k) for k in token_key.named}
+        # Keys are compared by label, never by identity: `_tries` is cached across requests,
+        # and each request builds its own KnownKey objects. Each hit carries this request's key.
+        primary = set() if self.secret is not None else {k.label for k in token_key.named}
         for key in self.keys:
-            if id(key) not in primary:
-                yield _tries(key)[0]
-        named = {id(k) for k in token_key.named}
-        ordered = [*token_key.named, *(k for k in self.keys if id(k) not in named)]
+            if key.label not in primary:
+                yield _own(_tries(key)[0], key)
+        named = {k.label for k in token_key.named}
+        ordered = [*token_key.named, *(k for k in self.keys if k.label not in named)]
         for key in ordered:
-            yield from _tries(key)[1]
+            yield from (_own(t, key) for t in _tries(key)[1])
         for key in ordered:
-            yield from _tries(key)[2]
+            yield from (_own(t, key) for t in _tries(key)[2])
 
     def _search(self, read: tuple[bytes, bytes], token_key: TokenKey) -> _Hit | None:
         signing_input, signature = read
@@ -236,7 +244,7 @@ class SignatureFinder:
         other = hit.key
         assert other is not None  # noqa: S101 - "other" hits always carry their key
         self.result.signer = other
-        if self.secret is not None and any(other is k for k in token_key.named):
+        if self.secret is not None and any(other.label == k.label for k in token_key.named):
             # The one-off secret failed, but the key the apikey names verifies: the token is
             # its own key's, so this is no "other key": the secret given is the wrong one.
             self.result.status = "mismatch"
@@ -385,10 +393,12 @@ def _variant_fix(words: str, key: KnownKey) -> str:
 def check_key_flags(found: Findings, signer: KnownKey | None,
                     named: Sequence[KnownKey]) -> None:
     """`sandbox_key` and `key_disabled` for the key that signed or that the apikey names."""
-    concerned = ([signer] if signer is not None else []) + [k for k in named if k is not signer]
+    signer_label = signer.label if signer is not None else None
+    concerned = ([signer] if signer is not None else []) + [
+        k for k in named if k.label != signer_label]
     sandbox = next((k for k in concerned if k.sandbox), None)
     if sandbox is not None:
-        how = "signed with" if sandbox is signer else "names the apikey of"
+        how = "signed with" if sandbox.label == signer_label else "names the apikey of"
         found.add(
             "sandbox_key",
             f"The token {how} this service's sandbox key '{sandbox.label}'. That key exists "
