@@ -4,11 +4,14 @@ that failed before its fix."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.tokens.factory import KEY_B, KEYS, NOW, SECRET_A, token
-from webapp.tokens import Diagnosis, KnownKey, diagnose
+from tests.tokens.factory import KEY_A, KEY_B, KEYS, NOW, SECRET_A, token
+from tests.tokens.factory import T as NOW_T
+from webapp.tokens import Diagnosis, KnownKey, ReplacedSecret, diagnose
 
 V = token()
 B64_SECRET = "BwgJcGFkZGVkLWJhc2U2NC1zZWNyZXQtZm9yLXRlc3Q="  # 44 characters, padded base64
@@ -74,3 +77,32 @@ def test_key_flags_name_the_signer_on_every_request() -> None:
     assert answers[0].codes == answers[1].codes
     assert all("The token signed with" in {r.code: r for r in a.reasons}["sandbox_key"].message
                for a in answers)
+
+
+# -- 3. the summary names the root cause, not the expiry it hides ------------------------------
+
+EXPIRED = {"iat": NOW_T - 7200, "exp": NOW_T - 3600}
+OLD_SECRET = "default-secret-before-the-leak-0000000000000000"
+ROTATED = (replace(KEY_A, replaced_secrets=(
+    ReplacedSecret(OLD_SECRET, datetime(2026, 11, 20, tzinfo=UTC), "admin@example.com"),)),
+    KEY_B)
+
+
+@pytest.mark.parametrize(
+    ("raw", "keys", "cause"),
+    [
+        (token(secret=SECRET_A + "\n", **EXPIRED), KEYS, "secret_variant"),
+        (token(secret=OLD_SECRET, **EXPIRED), ROTATED, "replaced_secret"),
+        (token(secret=KEY_B.secret, **EXPIRED), KEYS, "signed_with_other_key"),
+        (token(iat=NOW_T - 60, exp=NOW_T - 120), KEYS, "born_expired"),
+        (token(secret=SECRET_A + "\n", iat=NOW_T - 60, exp=NOW_T - 120), KEYS,
+         "secret_variant"),
+    ],
+)
+def test_the_summary_of_an_expired_token_leads_with_its_root_cause(
+        raw: str, keys: tuple[KnownKey, ...], cause: str) -> None:
+    diagnosis = diagnose(raw, keys=keys, at=NOW)
+    assert "expired" in diagnosis.codes and cause in diagnosis.codes
+    reason = {r.code: r for r in diagnosis.reasons}[cause]
+    assert diagnosis.summary.startswith(reason.message)
+    assert reason.fix in diagnosis.summary

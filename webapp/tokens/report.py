@@ -174,10 +174,17 @@ class Diagnosis:
         return lines
 
 
+# The signature and secret causes: a token made with the wrong secret fails again when fetched
+# anew, so they lead the summary before any time code (SPEC 3 "Order and summary").
+_SECRET_CAUSES = ("secret_variant", "replaced_secret", "signed_with_other_key", "bad_signature")
+_TIME_EFFECTS = ("expired", "not_yet_valid", "issued_in_future", "born_expired")
+
 # An effect whose cause, when also found, is the root cause to name first (SPEC 3 "Order and
-# summary": for an expired token whose lifetime shows a unitless expiresIn, the missing unit).
+# summary": for an expired token whose lifetime shows a unitless expiresIn, the missing unit;
+# a token born expired expires again however often it is fetched).
 _CAUSES: dict[str, tuple[str, ...]] = {
-    "expired": ("very_short_lifetime",),
+    **{effect: _SECRET_CAUSES for effect in _TIME_EFFECTS},
+    "expired": (*_SECRET_CAUSES, "born_expired", "very_short_lifetime"),
     "no_expiry": ("option_in_payload",),
 }
 
