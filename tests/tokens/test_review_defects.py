@@ -106,3 +106,25 @@ def test_the_summary_of_an_expired_token_leads_with_its_root_cause(
     reason = {r.code: r for r in diagnosis.reasons}[cause]
     assert diagnosis.summary.startswith(reason.message)
     assert reason.fix in diagnosis.summary
+
+
+# -- 4. replaced_secret only for the token's own key -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("apikey", "claimed"),
+    [(KEY_B.apikey, "key 'other'"), ("apikey-unknown", "not stored here")],
+)
+def test_another_keys_old_secret_is_no_replaced_secret_but_a_wrong_pair(
+        apikey: str, claimed: str) -> None:
+    diagnosis = diagnose(token(apikey=apikey, secret=OLD_SECRET), keys=ROTATED, at=NOW)
+    assert diagnosis.codes == ("signed_with_other_key",)
+    message = diagnosis.reasons[0].message
+    assert "key 'default' had until 2026-11-20" in message and claimed in message
+    assert "admin@example.com" in message
+    assert diagnosis.signature_status == "mismatch" and diagnosis.key_label == "default"
+    assert OLD_SECRET not in _everything(diagnosis)
+
+
+def test_the_token_keys_own_old_secret_is_still_replaced_secret() -> None:
+    diagnosis = diagnose(token(secret=OLD_SECRET), keys=ROTATED, at=NOW)
+    assert diagnosis.codes == ("replaced_secret",)

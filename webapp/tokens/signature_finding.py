@@ -273,6 +273,16 @@ class SignatureFinder:
         if hit.replaced is not None:
             when = iso_utc(hit.replaced.replaced_at)
             self.result.line = f"made with the secret key '{key.label}' had until {when}"
+            if key.label not in {k.label for k in token_key.named}:
+                # SPEC 3 `replaced_secret` is "a secret that the token's key had": an old
+                # secret under another key's (or an unknown, or no) apikey is a wrong pair.
+                self.result.line += ", which is not the token's apikey"
+                self._signed_with_other_key(
+                    token_key, key,
+                    made_with=(f"the secret key '{key.label}' had until {when} (replaced by "
+                               f"{hit.replaced.replaced_by}), which VideoSDK no longer "
+                               "accepts for any apikey"))
+                return
             self.found.add(
                 "replaced_secret",
                 f"The token was signed with the secret key '{key.label}' had until {when} "
@@ -358,7 +368,8 @@ class SignatureFinder:
             "(VideoSDK dashboard, API keys), and send it unchanged.",
         )
 
-    def _signed_with_other_key(self, token_key: TokenKey, other: KnownKey) -> None:
+    def _signed_with_other_key(self, token_key: TokenKey, other: KnownKey,
+                               made_with: str | None = None) -> None:
         if isinstance(token_key.apikey, str) and token_key.apikey and not token_key.damaged:
             claimed = f"the token's apikey is {token_key.shown}"
             if token_key.named:
@@ -368,13 +379,17 @@ class SignatureFinder:
         else:
             claimed = "the token names no usable apikey"
         given = "It does not match the one-off secret given. " if self.secret is not None else ""
+        whose = made_with or f"the secret of stored key '{other.label}'"
+        pair = (f"sign with the current secret of key '{other.label}' and put apikey "
+                f"'{other.apikey}' in the token" if made_with is not None
+                else f"put apikey '{other.apikey}' in the token")
         self.found.add(
             "signed_with_other_key",
-            f"{given}The signature matches the secret of stored key '{other.label}' "
-            f"(apikey {other.apikey}), but {claimed}. VideoSDK checks the signature with the "
-            "secret of the token's apikey, so it refuses the token.",
-            f"Make apikey and secret a pair: put apikey '{other.apikey}' in the token, or sign "
-            f"with the secret that belongs to apikey {token_key.shown}.",
+            f"{given}The signature matches {whose} (apikey {other.apikey}), but {claimed}. "
+            "VideoSDK checks the signature with the secret of the token's apikey, so it "
+            "refuses the token.",
+            f"Make apikey and secret a pair: {pair}, or sign with the secret that belongs to "
+            f"apikey {token_key.shown}.",
         )
 
 
