@@ -128,3 +128,23 @@ def test_another_keys_old_secret_is_no_replaced_secret_but_a_wrong_pair(
 def test_the_token_keys_own_old_secret_is_still_replaced_secret() -> None:
     diagnosis = diagnose(token(secret=OLD_SECRET), keys=ROTATED, at=NOW)
     assert diagnosis.codes == ("replaced_secret",)
+
+
+# -- 5. every secret a value holds is found ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "note",
+    [f"{OLD_SECRET} {KEY_B.secret}", f"{KEY_B.secret}|{OLD_SECRET}", f"{OLD_SECRET}{KEY_B.secret}"],
+)
+def test_a_current_secret_beside_a_replaced_one_is_exposed(note: str) -> None:
+    diagnosis = diagnose(token(note=note), keys=ROTATED, at=NOW)
+    assert "secret_exposed" in diagnosis.codes
+    exposed = {r.code: r for r in diagnosis.reasons}["secret_exposed"]
+    assert "'other'" in exposed.message and "note claim" in exposed.message
+    assert diagnosis.claims is not None and diagnosis.claims["note"] == "[secret of key 'other']"
+    assert OLD_SECRET not in _everything(diagnosis) and KEY_B.secret not in _everything(diagnosis)
+
+
+def test_a_pasted_text_with_an_old_and_a_current_secret_exposes_the_current_one() -> None:
+    diagnosis = diagnose(f"{OLD_SECRET} {KEY_B.secret}", keys=ROTATED, at=NOW)
+    assert "secret_exposed" in diagnosis.codes
