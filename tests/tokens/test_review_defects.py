@@ -148,3 +148,35 @@ def test_a_current_secret_beside_a_replaced_one_is_exposed(note: str) -> None:
 def test_a_pasted_text_with_an_old_and_a_current_secret_exposes_the_current_one() -> None:
     diagnosis = diagnose(f"{OLD_SECRET} {KEY_B.secret}", keys=ROTATED, at=NOW)
     assert "secret_exposed" in diagnosis.codes
+
+
+# -- 6. text beside a token is not glued onto it -----------------------------------------------
+
+@pytest.mark.parametrize(
+    "pasted",
+    [f"{V} hello", f"hello {V}", f"{V}\n{SECRET_A}", f"{V} {KEY_A.apikey}",
+     f"the customer sent {V} yesterday, please check", f"{V}\n\n-- \nsent from my phone"],
+)
+def test_words_beside_a_whole_token_are_text_around_it(pasted: str) -> None:
+    diagnosis = diagnose(pasted, keys=KEYS, at=NOW)
+    assert diagnosis.cleaned == V
+    assert "text around the token" in " ".join(diagnosis.removed)
+    assert set(diagnosis.codes) <= {"input_cleaned", "secret_exposed"}
+
+
+def test_a_cut_token_followed_by_words_is_truncated() -> None:
+    diagnosis = diagnose(f"token: {V[:-5]}... more", keys=KEYS, at=NOW)
+    assert diagnosis.codes == ("truncated", "input_cleaned")
+
+
+@pytest.mark.parametrize("ellipsis", ["\u2026", "..."])
+def test_an_ellipsis_inside_a_paste_is_not_read_as_its_end(ellipsis: str) -> None:
+    diagnosis = diagnose(V[:40] + ellipsis + V[60:], keys=KEYS, at=NOW)
+    assert "ends in an ellipsis" not in _everything(diagnosis)
+    assert "the ellipsis at the end" not in diagnosis.removed
+
+
+def test_a_token_broken_by_line_breaks_is_still_joined() -> None:
+    broken = "\n".join(V[i:i + 30] for i in range(0, len(V), 30))
+    diagnosis = diagnose(broken, keys=KEYS, at=NOW)
+    assert diagnosis.cleaned == V and diagnosis.codes == ("input_cleaned",)
