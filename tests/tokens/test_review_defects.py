@@ -3,6 +3,7 @@ that failed before its fix."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -180,3 +181,24 @@ def test_a_token_broken_by_line_breaks_is_still_joined() -> None:
     broken = "\n".join(V[i:i + 30] for i in range(0, len(V), 30))
     diagnosis = diagnose(broken, keys=KEYS, at=NOW)
     assert diagnosis.cleaned == V and diagnosis.codes == ("input_cleaned",)
+
+
+# -- 7. no fingerprint of a pasted secret ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pasted", "secret"),
+    [(SECRET_A, None), (f"  {KEY_B.secret}\n", None), (f"my secret is {SECRET_A}", None),
+     (ONE_OFF, ONE_OFF)],
+)
+def test_a_paste_holding_a_secret_has_no_fingerprint(pasted: str, secret: str | None) -> None:
+    diagnosis = diagnose(pasted, keys=KEYS, at=NOW, secret=secret)
+    assert "secret_exposed" in diagnosis.codes
+    assert diagnosis.fingerprint is None
+    assert "fingerprint" not in diagnosis.report()
+    assert hashlib.sha256(pasted.strip().encode()).hexdigest() not in _everything(diagnosis)
+
+
+def test_a_paste_that_is_not_a_token_and_holds_no_secret_keeps_its_fingerprint() -> None:
+    assert diagnose("hello", keys=KEYS, at=NOW).fingerprint == hashlib.sha256(
+        b"hello").hexdigest()
+    assert diagnose(V, keys=KEYS, at=NOW).fingerprint == hashlib.sha256(V.encode()).hexdigest()

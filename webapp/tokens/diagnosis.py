@@ -125,7 +125,11 @@ def diagnose(
     parts = text.split(".")
     if len(parts) != 3:
         not_a_token(found, text, cleaned, keys, guard, pasted)
-        return _unread(found, text, cleaned, checked_at, token_fingerprint, guard)
+        # The SHA-256 of a secret would let anyone holding a guess confirm it: a paste that is
+        # no token and holds a secret gets no fingerprint (report, audit, SPEC 3 "never shows").
+        held = guard.holder(pasted) is not None or guard.holder(text) is not None
+        return _unread(found, text, cleaned, checked_at, None if held else token_fingerprint,
+                       guard)
     if cleaned.tokens > 1:
         found.add(
             "several_tokens",
@@ -214,7 +218,7 @@ def _masked(reasons: tuple[Reason, ...], guard: SecretGuard) -> tuple[Reason, ..
 
 
 def _unread(found: Findings, text: str, cleaned: Cleaned, checked_at: datetime,
-            token_fingerprint: str, guard: SecretGuard) -> Diagnosis:
+            token_fingerprint: str | None, guard: SecretGuard) -> Diagnosis:
     return Diagnosis(
         verdict=Verdict.INVALID,
         reasons=_masked(found.ordered(), guard),

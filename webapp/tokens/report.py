@@ -66,7 +66,8 @@ class Diagnosis:
     expires_at: datetime | None
     not_before: datetime | None
     issuance: Issuance | None
-    fingerprint: str
+    # The SHA-256 of the cleaned paste; None for a paste that is no token and holds a secret.
+    fingerprint: str | None
     # The report's signature line ("verified with key 'default'"), set by the engine.
     signature_line: str = ""
     # What the customer tried, in words ("room \"abc\"", "joining a meeting").
@@ -130,7 +131,8 @@ class Diagnosis:
         ]
         if self.tried:
             lines.append("the customer tried: " + ", ".join(self.tried))
-        lines.append(f"fingerprint (SHA-256): {self.fingerprint}")
+        if self.fingerprint is not None:
+            lines.append(f"fingerprint (SHA-256): {self.fingerprint}")
         if self.removed:
             lines.append("cleaned from the paste: " + ", ".join(self.removed))
         lines.append("")
