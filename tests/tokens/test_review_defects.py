@@ -202,3 +202,43 @@ def test_a_paste_that_is_not_a_token_and_holds_no_secret_keeps_its_fingerprint()
     assert diagnose("hello", keys=KEYS, at=NOW).fingerprint == hashlib.sha256(
         b"hello").hexdigest()
     assert diagnose(V, keys=KEYS, at=NOW).fingerprint == hashlib.sha256(V.encode()).hexdigest()
+
+
+# -- 8. wording --------------------------------------------------------------------------------
+
+def test_a_missing_apikey_signed_by_a_stored_key_never_says_apikey_null() -> None:
+    from tests.tokens.factory import DROP
+
+    diagnosis = diagnose(token(apikey=DROP, secret=KEY_B.secret), keys=KEYS, at=NOW)
+    reason = {r.code: r for r in diagnosis.reasons}["signed_with_other_key"]
+    assert "null" not in reason.message + reason.fix
+    assert "apikey 'apikey-b'" in reason.fix
+
+
+@pytest.mark.parametrize(("pasted", "secret"), [(SECRET_A, None), (ONE_OFF, ONE_OFF)])
+def test_a_bare_secret_is_no_token_in_its_words(pasted: str, secret: str | None) -> None:
+    diagnosis = diagnose(pasted, keys=KEYS, at=NOW, secret=secret)
+    words = _everything(diagnosis)
+    assert "The token also exposes" not in words
+    assert "secret of the one-off secret" not in words
+    assert "The paste also holds a secret" in diagnosis.summary
+
+
+def test_the_one_off_secret_pasted_is_named_plainly() -> None:
+    diagnosis = diagnose(ONE_OFF, keys=KEYS, at=NOW, secret=ONE_OFF)
+    assert "It is the one-off secret given" in diagnosis.reasons[0].message
+
+
+def test_the_signature_line_of_a_variant_has_no_doubled_quote() -> None:
+    diagnosis = diagnose(token(secret=SECRET_A + "\n"), keys=KEYS, at=NOW)
+    assert "''" not in diagnosis.signature_line
+    assert diagnosis.signature_line.startswith("made with the secret followed by a newline")
+    assert "of key 'default'" in diagnosis.signature_line
+
+
+def test_a_key_not_stored_here_is_not_called_stored() -> None:
+    environment = KnownKey("environment", "env-apikey", SECRET_A, stored=False)
+    diagnosis = diagnose(token(apikey="env-apikey"), keys=(environment,), at=NOW)
+    assert diagnosis.summary.startswith("VideoSDK will accept this token")
+    assert "stored key" not in diagnosis.summary and "(environment)" not in diagnosis.summary
+    assert "VIDEOSDK_API_KEY" in diagnosis.summary

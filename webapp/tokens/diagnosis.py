@@ -178,6 +178,7 @@ def diagnose(
         issuance=issuance,
         fingerprint=token_fingerprint,
         signature_line=guard.text(engine.signature.line),
+        key_stored=engine.signature.signer is None or engine.signature.signer.stored,
         tried=_tried_words(attempt, guard),
     )
 

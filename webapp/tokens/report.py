@@ -70,6 +70,8 @@ class Diagnosis:
     fingerprint: str | None
     # The report's signature line ("verified with key 'default'"), set by the engine.
     signature_line: str = ""
+    # False when the key that verified was read from the environment, not stored here.
+    key_stored: bool = True
     # What the customer tried, in words ("room \"abc\"", "joining a meeting").
     tried: tuple[str, ...] = ()
 
@@ -85,14 +87,19 @@ class Diagnosis:
         if cause is not None:
             text = f"{cause.message} {cause.fix}"
             if cause.code != "secret_exposed" and "secret_exposed" in self.codes:
-                text += (" The token also exposes a secret: rotate it in VideoSDK's dashboard.")
+                what = "token also exposes" if self.segments is not None else "paste also holds"
+                text += f" The {what} a secret: rotate it in VideoSDK's dashboard."
             return text
         if self.verdict is Verdict.VALID:
             until = (f" until {iso_utc(self.expires_at)} "
                      f"({describe_expiry(self.expires_at, self.checked_at)})"
                      if self.expires_at else " with no expiry")
-            by = (f"stored key '{self.key_label}'" if self.key_label
-                  else "the one-off secret given")
+            if not self.key_stored:
+                by = "the key of the environment (VIDEOSDK_API_KEY, VIDEOSDK_SECRET_KEY)"
+            elif self.key_label:
+                by = f"stored key '{self.key_label}'"
+            else:
+                by = "the one-off secret given"
             return (f"VideoSDK will accept this token{until}; it was signed with {by}. Check "
                     "that this is the key of the environment the app runs in.")
         return ("The token reads well, but its signature could not be checked: no stored "
