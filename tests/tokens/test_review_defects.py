@@ -242,3 +242,9 @@ def test_a_key_not_stored_here_is_not_called_stored() -> None:
     assert diagnosis.summary.startswith("VideoSDK will accept this token")
     assert "stored key" not in diagnosis.summary and "(environment)" not in diagnosis.summary
     assert "VIDEOSDK_API_KEY" in diagnosis.summary
+
+
+def test_a_paste_with_an_ellipsis_inside_is_read_as_it_is() -> None:
+    diagnosis = diagnose(V[:40] + "\u2026" + V[60:], keys=KEYS, at=NOW)
+    assert diagnosis.removed == ()
+    assert "malformed" in diagnosis.codes and "not_a_jwt" not in diagnosis.codes

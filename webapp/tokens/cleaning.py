@@ -283,9 +283,16 @@ def _pick_from_text(text: str, notes: _Notes) -> str:
             notes.note("spaces or line breaks inside the token")
         return joined
     match = next(m for m in _CANDIDATE.finditer(text) if "." in m.group())
-    notes.note("the text around the token")
     found = match.group()
     after = text[match.end() :]
+    glued = next((e for e in _ELLIPSES if after.startswith(e)), None)
+    if glued is not None and after[len(glued) :][:1] not in ("", *" \t\r\n"):
+        # An ellipsis inside the paste is not recognised (SPEC 3.1): the paste is read as it
+        # is, not cut at the ellipsis nor taken for text around a token.
+        if joined != text:
+            notes.note("spaces or line breaks inside the token")
+        return joined
+    notes.note("the text around the token")
     # An ellipsis ends the token only where it ends a word: inside a paste it is not one.
     if found.endswith("...") or any(after.startswith(e) and after[len(e) :][:1].isspace()
                                     or after == e for e in _ELLIPSES):
