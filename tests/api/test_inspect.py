@@ -202,3 +202,11 @@ def test_a_pasted_secret_leaves_no_fingerprint_in_the_audit_trail(app, api, call
         assert event.details["fingerprint"] is None
         digest = hashlib.sha256(pasted.strip().encode()).hexdigest()
         assert digest not in str(event.details)
+
+
+def test_a_wrong_one_off_secret_gets_the_same_answer_on_every_request(api, caller, main_key):
+    body = {"token": signed(), "secret": "wrong-one-off-secret-0123456789abcdef",
+            "at": "2024-03-01T12:10:00Z"}
+    answers = [inspect(api, caller, body).get_json() for _ in range(3)]
+    assert [codes_of["reasons"][0]["code"] for codes_of in answers] == ["bad_signature"] * 3
+    assert all(a == answers[0] for a in answers)
