@@ -217,6 +217,8 @@ class TestInspect:
                       secret=SECRET, now=datetime(2026, 1, 5, tzinfo=UTC)).token
         result = runner.invoke(args=["token", "inspect", minted, "--at", "2026-01-05T00:01:00Z"])
         assert result.exit_code == 0, result.output
+        assert "the key of the environment (VIDEOSDK_API_KEY" in result.output
+        assert "(environment)" not in result.output and "stored key" not in result.output
 
 
 def test_without_a_database_file_none_is_left_behind(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,3 +188,25 @@ def test_inspect_in_the_past_does_not_depend_on_the_clock(api, caller, main_key)
     at = (born + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert inspect(api, caller, {"token": token, "at": at}).get_json()["verdict"] == "valid"
     assert codes(inspect(api, caller, {"token": token})) == ["expired"]
+
+
+@pytest.mark.parametrize("pasted",
+                         [MAIN_SECRET, f"  {MAIN_SECRET}\n", "one-off-secret-pasted-0123"])
+def test_a_pasted_secret_leaves_no_fingerprint_in_the_audit_trail(app, api, caller, pasted):
+    response = inspect(api, caller, {"token": pasted, "secret": "one-off-secret-pasted-0123"})
+    assert response.status_code == 200
+    assert "secret_exposed" in codes(response)
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent)).scalars().one()
+        assert event.action == "token.inspected"
+        assert event.details["fingerprint"] is None
+        digest = hashlib.sha256(pasted.strip().encode()).hexdigest()
+        assert digest not in str(event.details)
+
+
+def test_a_wrong_one_off_secret_gets_the_same_answer_on_every_request(api, caller, main_key):
+    body = {"token": signed(), "secret": "wrong-one-off-secret-0123456789abcdef",
+            "at": "2024-03-01T12:10:00Z"}
+    answers = [inspect(api, caller, body).get_json() for _ in range(3)]
+    assert [codes_of["reasons"][0]["code"] for codes_of in answers] == ["bad_signature"] * 3
+    assert all(a == answers[0] for a in answers)

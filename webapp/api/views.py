@@ -336,6 +336,7 @@ def _relay(client: ApiClient, call: videosdk_api.Call, given: str | None,
     whose detail is the diagnosis's summary, and is not sent.
     """
     actor = _actor(client)
+    fingerprint: str | None
     if given is None:
         minted = _server_api_token(client, via)
         token, source, fingerprint = minted.token, "minted", minted.fingerprint

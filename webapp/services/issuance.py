@@ -278,6 +278,6 @@ def inspect(
         details={"via": via, "verdict": str(diagnosis.verdict),
                  "codes": list(diagnosis.codes), "fingerprint": diagnosis.fingerprint},
     )
-    current_app.logger.debug("inspected token %s: %s", diagnosis.fingerprint[:12],
+    current_app.logger.debug("inspected token %s: %s", (diagnosis.fingerprint or "-")[:12],
                              diagnosis.verdict)
     return diagnosis

@@ -383,7 +383,7 @@ def environment_key() -> KnownKey | None:
     secret, _ = environment_secret()
     if not apikey or not secret:
         return None
-    return KnownKey(label="VIDEOSDK_API_KEY (environment)", apikey=apikey, secret=secret,
+    return KnownKey(label="environment", apikey=apikey, secret=secret, stored=False,
                     max_lifetime=parse_lifetime(current_app.config["DEFAULT_KEY_MAX_LIFETIME"]))
 
 

@@ -26,7 +26,9 @@ _SCHEMES = (
     ("jwt", "the 'JWT' prefix", True),
     ("token", "the 'Token' prefix", True),
 )
-_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,64})=\s*(?=[^=.&\s])")
+# A parameter name (SPEC 3.1: letters, digits, '_' and '-'); a longer run is no name worth
+# quoting (a key or secret glued to the token), and is then text around the token.
+_NAME_PREFIX = re.compile(r"([A-Za-z0-9_-]{1,32})=\s*(?=[^=.&\s])")
 _PARAMETER = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 _BYTES = re.compile(r"[bB]([\"'])")
@@ -39,6 +41,11 @@ _CANDIDATE = re.compile(
     rf"(?:^|(?<=[\s\"'`(<\[{{,;:=&?#/|>*!\u201c\u201d\u2018\u2019]))eyJ{_PART}*(?:\.{_PART}*)*"
 )
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-+/=.]+")
+# A whole token standing as a word among others (a log line, an e-mail: SPEC 3.1), found by
+# its shape before inner whitespace is removed; an ellipsis right after it marks it cut.
+_STANDING = re.compile(
+    r"(?:^|(?<=\s))(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*))(\.\.\.|\u2026)?(?=\s|$)"
+)
 _ELLIPSES = ("...", "\u2026")
 _MAX_ROUNDS = 64  # far deeper than any real wrapping; bounds a crafted paste
 
@@ -246,8 +253,29 @@ def _count_tokens(text: str) -> int:
     )
 
 
+def _standing_token(text: str) -> re.Match[str] | None:
+    """The first whole token (or one cut at an ellipsis) standing apart among other words;
+    None for a paste of one word, or a token whose line breaks split it (it is joined up)."""
+    if not any(char.isspace() for char in text):
+        return None
+    standing = next((m for m in _STANDING.finditer(text)
+                     if m.group(3) or len(m.group(2)) >= SIGNATURE_LENGTH), None)
+    first = next((m for m in _CANDIDATE.finditer(text) if m.group().count(".") >= 2), None)
+    # Only the first token of the paste: with another before it, the several-tokens rule picks.
+    if standing is None or first is None or first.start() != standing.start():
+        return None
+    return standing
+
+
 def _pick_from_text(text: str, notes: _Notes) -> str:
     """The token inside running text (a log line, an e-mail), or the text joined up."""
+    standing = _standing_token(text)
+    if standing is not None:
+        notes.note("the text around the token")
+        if standing.group(3):
+            notes.note("the ellipsis at the end")
+            notes.cut = True
+        return standing.group(1)
     joined = _WHITESPACE.sub("", text)
     whole = _TOKENISH.fullmatch(joined.replace("%20", "")) and _count_tokens(text) < 2
     if whole or not _holds_token(text):
@@ -255,9 +283,19 @@ def _pick_from_text(text: str, notes: _Notes) -> str:
             notes.note("spaces or line breaks inside the token")
         return joined
     match = next(m for m in _CANDIDATE.finditer(text) if "." in m.group())
-    notes.note("the text around the token")
     found = match.group()
-    if found.endswith("...") or text[match.end() :].startswith(_ELLIPSES):
+    after = text[match.end() :]
+    glued = next((e for e in _ELLIPSES if after.startswith(e)), None)
+    if glued is not None and after[len(glued) :][:1] not in ("", *" \t\r\n"):
+        # An ellipsis inside the paste is not recognised (SPEC 3.1): the paste is read as it
+        # is, not cut at the ellipsis nor taken for text around a token.
+        if joined != text:
+            notes.note("spaces or line breaks inside the token")
+        return joined
+    notes.note("the text around the token")
+    # An ellipsis ends the token only where it ends a word: inside a paste it is not one.
+    if found.endswith("...") or any(after.startswith(e) and after[len(e) :][:1].isspace()
+                                    or after == e for e in _ELLIPSES):
         notes.note("the ellipsis at the end")
         notes.cut = True
         found = found.removesuffix("...")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from webapp.tokens.claim_rules import (
@@ -125,7 +125,11 @@ def diagnose(
     parts = text.split(".")
     if len(parts) != 3:
         not_a_token(found, text, cleaned, keys, guard, pasted)
-        return _unread(found, text, cleaned, checked_at, token_fingerprint)
+        # The SHA-256 of a secret would let anyone holding a guess confirm it: a paste that is
+        # no token and holds a secret gets no fingerprint (report, audit, SPEC 3 "never shows").
+        held = guard.holder(pasted) is not None or guard.holder(text) is not None
+        return _unread(found, text, cleaned, checked_at, None if held else token_fingerprint,
+                       guard)
     if cleaned.tokens > 1:
         found.add(
             "several_tokens",
@@ -149,7 +153,7 @@ def diagnose(
             f"This token was issued here {issuance_words(issuance, checked_at)}.",
             "Nothing to fix for this; ask the issuer if the token should not exist.",
         )
-    reasons = found.ordered()
+    reasons = _masked(found.ordered(), guard)
     if any(r.severity is Severity.ERROR for r in reasons):
         verdict = Verdict.INVALID
     elif engine.signature.status == "verified":
@@ -161,7 +165,7 @@ def diagnose(
         verdict=verdict,
         reasons=reasons,
         cleaned=text,
-        removed=cleaned.removed,
+        removed=tuple(guard.text(note) for note in cleaned.removed),
         header=engine.header_echo,
         claims=engine.claims_echo,
         segments=(parts[0], parts[1], parts[2]),
@@ -173,7 +177,8 @@ def diagnose(
         not_before=moment(usable["nbf"]) if "nbf" in usable else None,
         issuance=issuance,
         fingerprint=token_fingerprint,
-        signature_line=engine.signature.line,
+        signature_line=guard.text(engine.signature.line),
+        key_stored=engine.signature.signer is None or engine.signature.signer.stored,
         tried=_tried_words(attempt, guard),
     )
 
@@ -205,13 +210,21 @@ def _pasted_secret(found: Findings, guard: SecretGuard, pasted: str, text: str) 
     )
 
 
+def _masked(reasons: tuple[Reason, ...], guard: SecretGuard) -> tuple[Reason, ...]:
+    """`reasons` with every secret in their words replaced by its placeholder (SPEC 3 "Nothing
+    in any output ever shows a stored secret, the one-off secret, or a value that holds one"):
+    the one place every message and fix passes, whichever rule wrote it."""
+    return tuple(replace(r, message=guard.text(r.message), fix=guard.text(r.fix))
+                 for r in reasons)
+
+
 def _unread(found: Findings, text: str, cleaned: Cleaned, checked_at: datetime,
-            token_fingerprint: str) -> Diagnosis:
+            token_fingerprint: str | None, guard: SecretGuard) -> Diagnosis:
     return Diagnosis(
         verdict=Verdict.INVALID,
-        reasons=found.ordered(),
+        reasons=_masked(found.ordered(), guard),
         cleaned=text,
-        removed=cleaned.removed,
+        removed=tuple(guard.text(note) for note in cleaned.removed),
         header=None,
         claims=None,
         segments=None,

@@ -51,14 +51,20 @@ class SecretGuard:
         self.contained = tuple(contained)
         self.shortest = min((len(s.value) for s in contained), default=0)
 
-    def holder(self, text: str) -> _Secret | None:
-        """The secret `text` is or contains, if any."""
+    def holders(self, text: str) -> tuple[_Secret, ...]:
+        """Every secret `text` is or contains (a value may hold several: an old and a current
+        secret side by side), the one it equals first."""
         exact = self.exact.get(text)
-        if exact is not None:
-            return exact
-        if not self.contained or len(text) < self.shortest:
-            return None
-        return next((s for s in self.contained if s.value in text), None)
+        found = [exact] if exact is not None else []
+        if self.contained and len(text) >= self.shortest:
+            found.extend(s for s in self.contained if s.value in text and s not in found)
+        return tuple(found)
+
+    def holder(self, text: str) -> _Secret | None:
+        """The secret `text` is or contains, if any; a current one before a replaced one, so
+        that the value is shown by the secret VideoSDK still accepts."""
+        found = self.holders(text)
+        return next((s for s in found if s.current), found[0] if found else None)
 
     def hide(self, value: object) -> object:
         """A copy of `value` with every string (and key) holding a secret replaced."""
@@ -91,9 +97,8 @@ class SecretGuard:
         """Every current secret in the decoded `part` ("header" or "payload"), with its place."""
         found: list[Exposure] = []
         if isinstance(value, str):
-            secret = self.holder(value)
-            if secret is not None and secret.current:
-                found.append(Exposure(secret.label, _place(part, path)))
+            found.extend(Exposure(secret.label, _place(part, path))
+                         for secret in self.holders(value) if secret.current)
         elif isinstance(value, dict) and depth <= 64:
             for name, item in value.items():
                 hidden = str(self._hide(str(name), 0))

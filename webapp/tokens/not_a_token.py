@@ -47,8 +47,9 @@ def _looks_like(text: str, keys: Sequence[KnownKey], guard: SecretGuard, pasted:
                 "pair), which goes into the token's apikey claim.")
     secret = guard.holder(text)
     if secret is not None and secret.value == text:
-        whose = f"stored key '{secret.label}'" if secret.label else "the one-off secret given"
-        return f"It is the secret of {whose}, which signs tokens and must never be sent."
+        whose = (f"the secret of stored key '{secret.label}'" if secret.label
+                 else "the one-off secret given")
+        return f"It is {whose}, which signs tokens and must never be sent."
     return _shape(text, pasted)
 
 

@@ -66,9 +66,12 @@ class Diagnosis:
     expires_at: datetime | None
     not_before: datetime | None
     issuance: Issuance | None
-    fingerprint: str
+    # The SHA-256 of the cleaned paste; None for a paste that is no token and holds a secret.
+    fingerprint: str | None
     # The report's signature line ("verified with key 'default'"), set by the engine.
     signature_line: str = ""
+    # False when the key that verified was read from the environment, not stored here.
+    key_stored: bool = True
     # What the customer tried, in words ("room \"abc\"", "joining a meeting").
     tried: tuple[str, ...] = ()
 
@@ -84,14 +87,19 @@ class Diagnosis:
         if cause is not None:
             text = f"{cause.message} {cause.fix}"
             if cause.code != "secret_exposed" and "secret_exposed" in self.codes:
-                text += (" The token also exposes a secret: rotate it in VideoSDK's dashboard.")
+                what = "token also exposes" if self.segments is not None else "paste also holds"
+                text += f" The {what} a secret: rotate it in VideoSDK's dashboard."
             return text
         if self.verdict is Verdict.VALID:
             until = (f" until {iso_utc(self.expires_at)} "
                      f"({describe_expiry(self.expires_at, self.checked_at)})"
                      if self.expires_at else " with no expiry")
-            by = (f"stored key '{self.key_label}'" if self.key_label
-                  else "the one-off secret given")
+            if not self.key_stored:
+                by = "the key of the environment (VIDEOSDK_API_KEY, VIDEOSDK_SECRET_KEY)"
+            elif self.key_label:
+                by = f"stored key '{self.key_label}'"
+            else:
+                by = "the one-off secret given"
             return (f"VideoSDK will accept this token{until}; it was signed with {by}. Check "
                     "that this is the key of the environment the app runs in.")
         return ("The token reads well, but its signature could not be checked: no stored "
@@ -130,7 +138,8 @@ class Diagnosis:
         ]
         if self.tried:
             lines.append("the customer tried: " + ", ".join(self.tried))
-        lines.append(f"fingerprint (SHA-256): {self.fingerprint}")
+        if self.fingerprint is not None:
+            lines.append(f"fingerprint (SHA-256): {self.fingerprint}")
         if self.removed:
             lines.append("cleaned from the paste: " + ", ".join(self.removed))
         lines.append("")
@@ -174,10 +183,17 @@ class Diagnosis:
         return lines
 
 
+# The signature and secret causes: a token made with the wrong secret fails again when fetched
+# anew, so they lead the summary before any time code (SPEC 3 "Order and summary").
+_SECRET_CAUSES = ("secret_variant", "replaced_secret", "signed_with_other_key", "bad_signature")
+_TIME_EFFECTS = ("expired", "not_yet_valid", "issued_in_future", "born_expired")
+
 # An effect whose cause, when also found, is the root cause to name first (SPEC 3 "Order and
-# summary": for an expired token whose lifetime shows a unitless expiresIn, the missing unit).
+# summary": for an expired token whose lifetime shows a unitless expiresIn, the missing unit;
+# a token born expired expires again however often it is fetched).
 _CAUSES: dict[str, tuple[str, ...]] = {
-    "expired": ("very_short_lifetime",),
+    **{effect: _SECRET_CAUSES for effect in _TIME_EFFECTS},
+    "expired": (*_SECRET_CAUSES, "born_expired", "very_short_lifetime"),
     "no_expiry": ("option_in_payload",),
 }
 

@@ -46,6 +46,8 @@ class KnownKey:
     sandbox: bool = False
     max_lifetime: float | None = None
     replaced_secrets: tuple[ReplacedSecret, ...] = ()
+    # False for a pair read from the environment (the CLI without a database): not "stored".
+    stored: bool = True
 
 
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
@@ -120,6 +122,18 @@ def _tries(key: KnownKey) -> tuple[_Try, tuple[_Try, ...], tuple[_Try, ...]]:
     variants = tuple((hmac_pads(value), _Hit("variant", key, words=words))
                      for value, words in secret_variants(key.secret, key.apikey))
     return current, replaced, variants
+
+
+def same(key: KnownKey) -> tuple[str, str, bool]:
+    """What makes two KnownKey objects the same key, whatever request built them: label,
+    apikey and whether it is stored (an environment pair may share a stored label)."""
+    return key.label, key.apikey, key.stored
+
+
+def _own(attempt: _Try, key: KnownKey) -> _Try:
+    """A cached try whose hit names `key`, the object of this request (equal in value)."""
+    pads, hit = attempt
+    return pads, _Hit(hit.kind, key, hit.words, hit.replaced)
 
 
 # The signature's status in a diagnosis: a secret verified it, none matched, or none was tried.
@@ -199,16 +213,19 @@ class SignatureFinder:
         else:
             for key in token_key.named:
                 yield _tries(key)[0][0], _Hit("primary", key)
-        primary = set() if self.secret is not None else {id(k) for k in token_key.named}
+        # Keys are compared by value (`same`), never by identity: `_tries` is cached across
+        # requests, and each request builds its own KnownKey objects. Each hit carries this
+        # request's key.
+        primary = set() if self.secret is not None else {same(k) for k in token_key.named}
         for key in self.keys:
-            if id(key) not in primary:
-                yield _tries(key)[0]
-        named = {id(k) for k in token_key.named}
-        ordered = [*token_key.named, *(k for k in self.keys if id(k) not in named)]
+            if same(key) not in primary:
+                yield _own(_tries(key)[0], key)
+        named = {same(k) for k in token_key.named}
+        ordered = [*token_key.named, *(k for k in self.keys if same(k) not in named)]
         for key in ordered:
-            yield from _tries(key)[1]
+            yield from (_own(t, key) for t in _tries(key)[1])
         for key in ordered:
-            yield from _tries(key)[2]
+            yield from (_own(t, key) for t in _tries(key)[2])
 
     def _search(self, read: tuple[bytes, bytes], token_key: TokenKey) -> _Hit | None:
         signing_input, signature = read
@@ -236,7 +253,7 @@ class SignatureFinder:
         other = hit.key
         assert other is not None  # noqa: S101 - "other" hits always carry their key
         self.result.signer = other
-        if self.secret is not None and any(other is k for k in token_key.named):
+        if self.secret is not None and any(same(other) == same(k) for k in token_key.named):
             # The one-off secret failed, but the key the apikey names verifies: the token is
             # its own key's, so this is no "other key": the secret given is the wrong one.
             self.result.status = "mismatch"
@@ -265,6 +282,16 @@ class SignatureFinder:
         if hit.replaced is not None:
             when = iso_utc(hit.replaced.replaced_at)
             self.result.line = f"made with the secret key '{key.label}' had until {when}"
+            if same(key) not in {same(k) for k in token_key.named}:
+                # SPEC 3 `replaced_secret` is "a secret that the token's key had": an old
+                # secret under another key's (or an unknown, or no) apikey is a wrong pair.
+                self.result.line += ", which is not the token's apikey"
+                self._signed_with_other_key(
+                    token_key, key,
+                    made_with=(f"the secret key '{key.label}' had until {when} (replaced by "
+                               f"{hit.replaced.replaced_by}), which VideoSDK no longer "
+                               "accepts for any apikey"))
+                return
             self.found.add(
                 "replaced_secret",
                 f"The token was signed with the secret key '{key.label}' had until {when} "
@@ -274,7 +301,7 @@ class SignatureFinder:
                 "dashboard, API keys) and restart it so that it reads the new value.",
             )
             return
-        self.result.line = f"made with key '{key.label}''s secret, but {hit.words}"
+        self.result.line = f"made with {hit.words} of key '{key.label}'"
         self.found.add(
             "secret_variant",
             f"The signature was made with {hit.words} of key '{key.label}' (apikey "
@@ -350,7 +377,8 @@ class SignatureFinder:
             "(VideoSDK dashboard, API keys), and send it unchanged.",
         )
 
-    def _signed_with_other_key(self, token_key: TokenKey, other: KnownKey) -> None:
+    def _signed_with_other_key(self, token_key: TokenKey, other: KnownKey,
+                               made_with: str | None = None) -> None:
         if isinstance(token_key.apikey, str) and token_key.apikey and not token_key.damaged:
             claimed = f"the token's apikey is {token_key.shown}"
             if token_key.named:
@@ -360,13 +388,20 @@ class SignatureFinder:
         else:
             claimed = "the token names no usable apikey"
         given = "It does not match the one-off secret given. " if self.secret is not None else ""
+        whose = made_with or f"the secret of stored key '{other.label}'"
+        # A missing or unusable apikey has no secret of its own to name (never "apikey null").
+        theirs = (f", or sign with the secret that belongs to apikey {token_key.shown}"
+                  if isinstance(token_key.apikey, str) and token_key.apikey
+                  and not token_key.damaged else "")
+        pair = (f"sign with the current secret of key '{other.label}' and put apikey "
+                f"'{other.apikey}' in the token" if made_with is not None
+                else f"put apikey '{other.apikey}' in the token")
         self.found.add(
             "signed_with_other_key",
-            f"{given}The signature matches the secret of stored key '{other.label}' "
-            f"(apikey {other.apikey}), but {claimed}. VideoSDK checks the signature with the "
-            "secret of the token's apikey, so it refuses the token.",
-            f"Make apikey and secret a pair: put apikey '{other.apikey}' in the token, or sign "
-            f"with the secret that belongs to apikey {token_key.shown}.",
+            f"{given}The signature matches {whose} (apikey {other.apikey}), but {claimed}. "
+            "VideoSDK checks the signature with the secret of the token's apikey, so it "
+            "refuses the token.",
+            f"Make apikey and secret a pair: {pair}{theirs}.",
         )
 
 
@@ -385,10 +420,12 @@ def _variant_fix(words: str, key: KnownKey) -> str:
 def check_key_flags(found: Findings, signer: KnownKey | None,
                     named: Sequence[KnownKey]) -> None:
     """`sandbox_key` and `key_disabled` for the key that signed or that the apikey names."""
-    concerned = ([signer] if signer is not None else []) + [k for k in named if k is not signer]
+    signer_is = same(signer) if signer is not None else None
+    concerned = ([signer] if signer is not None else []) + [
+        k for k in named if same(k) != signer_is]
     sandbox = next((k for k in concerned if k.sandbox), None)
     if sandbox is not None:
-        how = "signed with" if sandbox is signer else "names the apikey of"
+        how = "signed with" if same(sandbox) == signer_is else "names the apikey of"
         found.add(
             "sandbox_key",
             f"The token {how} this service's sandbox key '{sandbox.label}'. That key exists "
