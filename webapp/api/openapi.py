@@ -160,6 +160,15 @@ _EXAMPLE_CLAIMS: dict[str, object] = {
     "exp": 1767229200,
 }
 _EXAMPLE_TOKEN = sign(_EXAMPLE_CLAIMS, "an example secret, not a real one: 32+ bytes long")
+# What the relays forward: a server-API token (role crawler, no room), valid until 2099, of
+# a key not stored here, so the relay sends it on and VideoSDK decides (an rtc-only or
+# expired one is refused before sending, which an example must not be).
+_EXAMPLE_SERVER_CLAIMS: dict[str, object] = {
+    "apikey": _EXAMPLE_APIKEY, "permissions": [Permission.ALLOW_JOIN.value], "version": 2,
+    "roles": [Role.CRAWLER.value], "iat": 1767225600, "exp": 4070908800,
+}
+_EXAMPLE_SERVER_TOKEN = sign(_EXAMPLE_SERVER_CLAIMS,
+                             "an example secret, not a real one: 32+ bytes long")
 _EXAMPLE_CLIENT_KEY = KEY_PREFIX + "0" * 38
 
 # -- named schemas --------------------------------------------------------------------------
@@ -726,7 +735,7 @@ def _relayed(name: str) -> dict[str, Any]:
 
 
 def _meeting_operation(operation_id: str, summary: str, **extra: Any) -> dict[str, Any]:
-    example = _example("A token of the caller's own", {"token": _EXAMPLE_TOKEN})
+    example = _example("A token of the caller's own", {"token": _EXAMPLE_SERVER_TOKEN})
     upstream = {status: _problem_response(
         description, _problem_example(int(status), code, title, detail),
         {**_header("Cache-Control", required=False), **_rate_headers(required=False)})
