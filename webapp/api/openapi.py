@@ -462,11 +462,6 @@ _HEADERS: dict[str, Any] = {
         "description": "The bearer challenge (RFC 6750): `Bearer`, or `Bearer "
                        "error=\"invalid_token\"` when a key was presented.",
         "schema": {"type": "string"}, "example": 'Bearer error="invalid_token"'},
-    "InsufficientScope": {
-        "description": "On a 403 for a missing scope: `Bearer error=\"insufficient_scope\", "
-                       "scope=\"...\"` (RFC 6750 section 3.1).",
-        "schema": {"type": "string"},
-        "example": 'Bearer error="insufficient_scope", scope="tokens:mint"'},
     "Retry-After": {"description": "Seconds to wait before trying again.",
                     "schema": {"type": "integer", "minimum": 0}, "example": 42},
     "X-RateLimit-Limit": {"description": "Requests the client may make in the window.",
@@ -539,9 +534,9 @@ _RESPONSES: dict[str, Any] = {
         {**_header("WWW-Authenticate", required=True), **_header("Cache-Control",
                                                                  required=False)}),
     "Forbidden": _problem_response(
-        "forbidden: the client lacks the scope (with a WWW-Authenticate insufficient_scope "
-        "challenge) or the apikey asked for; or policy_violation: VideoSDK would allow the "
-        "request but the key's or the client's policy does not, with `errors` and "
+        "forbidden: the client lacks the scope or the apikey asked for; or "
+        "policy_violation: VideoSDK would allow the request but the key's or the client's "
+        "policy does not, with `errors` and "
         f"`fieldErrors` (codes `policy`). {_COUNTED}",
         _problem_example(403, "policy_violation", "Policy violation",
                          "The request goes beyond the policy of the key or of this client: see "
@@ -552,8 +547,7 @@ _RESPONSES: dict[str, Any] = {
                              "code": "policy",
                              "message": "A lifetime of 30d is beyond the maximum allowed here, "
                                         "24h: ask for 24h or less."}]}),
-        {**_header("InsufficientScope", required=False, as_name="WWW-Authenticate"),
-         **_header("Cache-Control", required=False), **_rate_headers(required=False)}),
+        {**_header("Cache-Control", required=False), **_rate_headers(required=False)}),
     "PayloadTooLarge": _problem_response(
         "payload_too_large: the body is over 64 KiB.",
         _problem_example(413, "payload_too_large", "Request Entity Too Large",
@@ -726,7 +720,12 @@ def _meeting_schemas() -> dict[str, Any]:
 def _relayed(name: str) -> dict[str, Any]:
     """One of this service's refusals, or VideoSDK's own with the same status, passed on."""
     ours = _RESPONSES[name]
-    return {**ours,
+    # VideoSDK's own refusal carries none of our headers (no bearer challenge of ours);
+    # the rate-limit headers come on it as on any answer that counted.
+    headers = {header: {**value, "required": False}
+               for header, value in {**ours.get("headers", {}),
+                                     **_rate_headers(required=False)}.items()}
+    return {**ours, "headers": headers,
             "description": ours["description"] + " Or VideoSDK's own refusal with this "
                            "status, passed on as application/json.",
             "content": {**ours["content"], "application/json": {
