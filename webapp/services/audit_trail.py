@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.services.spreadsheets import csv_line
-from webapp.web.pagination import day_after, day_start
+from webapp.web.pagination import within_days
 
 CSV_COLUMNS = ("at", "actor", "actor_kind", "action", "target", "outcome", "address", "details")
 
@@ -49,11 +49,7 @@ def events_query(chosen: AuditFilter) -> Select[AuditEvent]:
         query = query.where(AuditEvent.action == chosen.action)
     if chosen.outcome:
         query = query.where(AuditEvent.outcome == chosen.outcome)
-    if chosen.since:
-        query = query.where(AuditEvent.at >= day_start(chosen.since))
-    if chosen.until and (end := day_after(chosen.until)) is not None:
-        # Inclusive: everything before the start of the next day.
-        query = query.where(AuditEvent.at < end)
+    query = query.where(*within_days(AuditEvent.at, chosen.since, chosen.until))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 

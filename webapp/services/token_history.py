@@ -13,7 +13,7 @@ from webapp.models import ApiClient, AuditEvent, IssuedToken, User, UserRole, Vi
 from webapp.services.authorization import MINTING_ROLES
 from webapp.services.issuance import CLI_ISSUER, client_issuer
 from webapp.services.spreadsheets import csv_line
-from webapp.web.pagination import day_after, day_start
+from webapp.web.pagination import within_days
 
 PER_PAGE = 50
 AUDIT_LINES = 50  # the most audit lines a token's detail page lists
@@ -51,10 +51,8 @@ def filtered(query: Select[tuple[IssuedToken]], filters: Filters) -> Select[tupl
         query = query.where(IssuedToken.room_id == filters.room)
     if filters.issuer:
         query = query.where(IssuedToken.issuer == filters.issuer)
-    if filters.issued_from:
-        query = query.where(IssuedToken.issued_at >= day_start(filters.issued_from))
-    if filters.issued_to and (end := day_after(filters.issued_to)) is not None:
-        query = query.where(IssuedToken.issued_at < end)
+    query = query.where(*within_days(IssuedToken.issued_at, filters.issued_from,
+                                     filters.issued_to))
     return query.order_by(IssuedToken.issued_at.desc(), IssuedToken.id.desc())
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from webapp.extensions import db
@@ -26,6 +26,20 @@ def day_after(day: date) -> datetime | None:
     if day == date.max:
         return None
     return day_start(day + timedelta(days=1))
+
+
+def within_days(column: SQLColumnExpression[datetime], first: date | None,
+                last: date | None) -> list[ColumnElement[bool]]:
+    """Conditions keeping ``column`` within whole UTC days, both ends included; an end not
+    given, or a last day at the calendar's end, sets no bound. For the filters of the history
+    and the audit trail alike."""
+    conditions: list[ColumnElement[bool]] = []
+    if first:
+        conditions.append(column >= day_start(first))
+    if last and (end := day_after(last)) is not None:
+        # Inclusive: everything before the start of the next day.
+        conditions.append(column < end)
+    return conditions
 
 
 def requested_page(args: Mapping[str, str]) -> int:
