@@ -215,15 +215,25 @@ def same_work(ports: dict[str, int], keys: dict[str, str]) -> str:
 
 def audited(env: dict[str, str], root: Path) -> int:
     """How many successful mints the audit trail of the app in ``root`` holds."""
+    # Since migration 0006 a mint's line is its issued-token row; an older checkout (with
+    # BENCH_BEFORE) keeps every line in audit_events.
     script = (
         "from webapp import create_app\n"
         "from webapp.extensions import db\n"
         "from webapp.models import AuditEvent\n"
         "from sqlalchemy import func, select\n"
+        "try:\n"
+        "    from webapp.services.audit_trail import AuditFilter, trail_query\n"
+        "except ImportError:\n"
+        "    trail_query = None\n"
         "with create_app().app_context():\n"
-        "    print(db.session.execute(select(func.count()).select_from(AuditEvent).where(\n"
-        "        AuditEvent.action == 'token.minted', AuditEvent.outcome == 'success'))\n"
-        "        .scalar_one())\n"
+        "    if trail_query is not None:\n"
+        "        lines = trail_query(AuditFilter(action='token.minted', outcome='success'))\n"
+        "        query = select(func.count()).select_from(lines.order_by(None).subquery())\n"
+        "    else:\n"
+        "        query = select(func.count()).select_from(AuditEvent).where(\n"
+        "            AuditEvent.action == 'token.minted', AuditEvent.outcome == 'success')\n"
+        "    print(db.session.execute(query).scalar_one())\n"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True,
                          capture_output=True, text=True)

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 
 from webapp.extensions import db
+from webapp.services import audit_trail
+from webapp.services.audit_trail import TrailLine
 
 STRICT = os.environ.get("TOKEN_CONSOLE_STRICT_TESTS") == "1"
 
@@ -56,3 +58,13 @@ def create_schema() -> None:
                                 "PRIMARY KEY)"))
         connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
                            {"head": head})
+
+
+def trail_lines(action: str | None = None, *, outcome: str | None = None,
+                connection: Connection | None = None) -> list[TrailLine]:
+    """The audit trail's lines, oldest first, as the audit page reads them (inside an app
+    context): a successful mint's line is its issued-token row since migration 0006, every
+    other line a row of audit_events. On ``connection`` when given (what it sees committed)."""
+    query = audit_trail.trail_query(audit_trail.AuditFilter(action=action, outcome=outcome))
+    rows = (connection or db.session).execute(query)
+    return [audit_trail.TrailLine.from_row(row) for row in reversed(rows.all())]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import base_config, drop_everything
+from tests.support import trail_lines
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
@@ -77,9 +78,9 @@ class TestCreate:
         with app.app_context():
             row = db.session.execute(select(IssuedToken)).scalar_one()
             assert (row.key_label, row.issuer, row.room_id) == ("team", "cli", "abcd-efgh-ijkl")
-            event = db.session.execute(
-                select(AuditEvent).where(AuditEvent.action == "token.minted")).scalar_one()
-            assert (event.actor, event.outcome) == ("cli", "success")
+            (event,) = trail_lines("token.minted")
+            assert (event.actor, event.actor_kind, event.outcome) == ("cli", "cli", "success")
+            assert event.details["via"] == "cli"
             assert result.stdout.strip() not in json.dumps(event.details)
 
     def test_agent_form_carries_only_apikey_and_permissions(self, runner, stored_key):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -156,4 +158,57 @@ def test_0005_adds_the_replaced_secrets_and_its_downgrade_keeps_the_keys(app):
         assert connection.exec_driver_sql(
             "SELECT id, label, secret_encrypted FROM videosdk_keys").all() == [
             (7, "default", b"current")]
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+_LEGACY_LINE = ("INSERT INTO audit_events (at, actor, actor_kind, action, target, outcome, "
+                "address, details) VALUES ('2026-01-01 00:00:00', 'alice@example.com', 'person', "
+                "'token.minted', 'k', 'success', '10.0.0.1', :details)")
+_MINT_ROW = ("INSERT INTO issued_tokens (fingerprint, key_label, apikey, claims, issued_at, "
+             "expires_at, issuer, via, address) VALUES (:fp, 'k', 'a', :claims, "
+             "'2026-02-01 10:00:00', '2026-02-01 11:00:00', :issuer, :via, '10.9.8.7')")
+
+
+def test_0006_reads_each_mint_line_once_and_its_downgrade_writes_them_back(app):
+    """On SQLite and, in CI, PostgreSQL: a token recorded before 0006 keeps its line in
+    audit_events (shown once, not twice); a mint after it has its line on its row, which
+    going back to 0005 writes into audit_events as the mint did then."""
+    from tests.support import trail_lines
+
+    engine, runner = at_revision(app, "0005")
+    legacy = {"via": "console", "key": "k", "claims": {}, "fingerprint": "e" * 64,
+              "expiresAt": "2026-01-01T01:00:00Z"}
+    with engine.begin() as connection:
+        connection.exec_driver_sql(_TOKEN_ROW.format(fp="e" * 64, issuer="alice@example.com"))
+        connection.execute(text(_LEGACY_LINE), {"details": json.dumps(legacy)})
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    claims = {"apikey": "a", "permissions": ["allow_join"], "iat": 1, "exp": 2}
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT via, address FROM issued_tokens").all() == [(None, None)]
+        connection.execute(text(_MINT_ROW), {"fp": "d" * 64, "claims": json.dumps(claims),
+                                             "issuer": "client app", "via": "get-token"})
+    with app.app_context():
+        lines = [(line.at.isoformat(), line.actor, line.actor_kind, line.address, line.details)
+                 for line in trail_lines("token.minted")]
+        db.session.remove()
+    minted = {"via": "get-token", "key": "k", "claims": claims, "fingerprint": "d" * 64,
+              "expiresAt": "2026-02-01T11:00:00Z"}
+    assert lines == [
+        ("2026-01-01T00:00:00+00:00", "alice@example.com", "person", "10.0.0.1", legacy),
+        ("2026-02-01T10:00:00+00:00", "client app", "client", "10.9.8.7", minted)]
+
+    result = runner.invoke(args=["db", "downgrade", "0005"])
+    assert result.exit_code == 0, result.output
+    assert {c["name"] for c in inspect(engine).get_columns("issued_tokens")}.isdisjoint(
+        {"via", "address"})
+    with engine.connect() as connection:
+        back = connection.exec_driver_sql(
+            "SELECT actor, actor_kind, action, target, outcome, address, details "
+            "FROM audit_events ORDER BY id").all()
+    assert [(*row[:6], row[6] if isinstance(row[6], dict) else json.loads(row[6]))
+            for row in back] == [
+        ("alice@example.com", "person", "token.minted", "k", "success", "10.0.0.1", legacy),
+        ("client app", "client", "token.minted", "k", "success", "10.9.8.7", minted)]
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0

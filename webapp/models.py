@@ -213,7 +213,8 @@ class ApiClient(db.Model):  # type: ignore[name-defined,misc]
 
 
 class IssuedToken(db.Model):  # type: ignore[name-defined,misc]
-    """A token signed here: its claims and fingerprint, never the token itself."""
+    """A token signed here: its claims and fingerprint, never the token itself; and the
+    audit trail's line for its first mint by this issuer (services.audit_trail)."""
 
     __tablename__ = "issued_tokens"
     # The same claims, key and second sign to the same token whoever asks (as jsonwebtoken
@@ -241,6 +242,11 @@ class IssuedToken(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("api_clients.id", ondelete="SET NULL"), index=True
     )
     issuer: Mapped[str] = mapped_column(String(254), nullable=False)
+    # The row is also the audit trail's line for the mint (one row per mint, migration 0006):
+    # the door it came through (console, api, get-token, create-meeting, cli) and from which
+    # address. NULL on rows from before 0006, whose lines stay in audit_events.
+    via: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
     client: Mapped[ApiClient | None] = relationship()
@@ -284,6 +290,8 @@ class AuditTrailIsAppendOnly(RuntimeError):
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _refuse_audit_changes(mapper: Any, connection: Any, target: AuditEvent) -> None:
+@event.listens_for(IssuedToken, "before_update")
+@event.listens_for(IssuedToken, "before_delete")
+def _refuse_audit_changes(mapper: Any, connection: Any, target: AuditEvent | IssuedToken) -> None:
     # No route edits or deletes the trail; this makes a future bug fail loudly instead.
     raise AuditTrailIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")

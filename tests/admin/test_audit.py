@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -370,3 +371,86 @@ def test_a_refused_empty_form_is_not_an_event(admin_client, audit_events, path, 
     assert audit_events(action) == []
     assert admin_client.post(path, data=filled).status_code == 400
     assert [e.outcome for e in audit_events(action)] == ["refused"]
+
+
+# One row per mint (migration 0006): a successful mint's line is its issued-token row, read
+# into the trail beside audit_events by every filter, the pages and the CSV.
+
+@pytest.fixture
+def minted(app, trail, api_client, monkeypatch):
+    """A mint by the API client `backend` from 198.51.100.4 on 2021-03-04 at noon (between
+    the trail's events of the 3rd and the 5th); the token's fingerprint."""
+    monkeypatch.setattr("webapp.services.issuance.utcnow", lambda: at(4))
+    response = app.test_client().post(
+        "/api/v1/tokens", json={"permissions": ["allow_join"], "roomId": "r-1"},
+        headers={"Authorization": f"Bearer {api_client['key']}"},
+        environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "token.minted")).first() is None  # no second row
+    return str(response.get_json()["token"]), response.get_json()["claims"]
+
+
+def test_a_mint_line_kept_on_its_row_takes_its_place_in_the_trail(admin_client, minted):
+    token, claims = minted
+    body = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert shown_events(body) == ["auth.login", "key.created", "token.minted", "client.created",
+                                  "user.disabled", "user.created", "key.created"]
+    table = body[body.index('<table class="table table-sm align-middle mb-0 audit-table">'):]
+    (row,) = [r for r in table.split('<tr class="audit-event">')[1:] if "token.minted" in r]
+    assert "client backend" in row and "· client" in row and "198.51.100.4" in row
+    assert '<time datetime="2021-03-04T12:00:00Z">' in row
+    assert "expiresAt:" in row and "via:" in row and "production" in row
+    assert token not in body and token.split(".")[2] not in body
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("action=token.minted", ["token.minted"]),
+    ("action=key.created", ["key.created", "key.created"]),
+    ("outcome=success", ["key.created", "token.minted", "client.created", "user.created",
+                         "key.created"]),
+    ("outcome=refused", ["user.disabled"]),
+    ("actor=BACKEND", ["token.minted"]),
+    ("actor=client%20b", ["token.minted"]),
+    ("actor=alice", ["user.disabled", "key.created"]),
+    ("since=2021-03-04&until=2021-03-04", ["token.minted"]),
+    ("since=2021-03-05", ["key.created"]),
+    ("until=2021-03-03", ["client.created", "user.disabled", "user.created", "key.created"]),
+])
+def test_every_filter_reads_the_mint_lines_too(admin_client, minted, query, expected):
+    response = admin_client.get("/admin/audit?" + query)
+    assert response.status_code == 200
+    listed = [a for a in shown_events(response.get_data(as_text=True)) if a != "auth.login"]
+    assert listed == expected
+
+
+def test_the_csv_holds_the_mint_line_as_the_mint_wrote_it(admin_client, minted):
+    token, claims = minted
+    response = admin_client.get("/admin/audit.csv?action=token.minted")
+    (line,) = read_csv(response)
+    details = json.loads(line.pop("details"))
+    assert line == {"at": "2021-03-04T12:00:00Z", "actor": "client backend",
+                    "actor_kind": "client", "action": "token.minted", "target": "production",
+                    "outcome": "success", "address": "198.51.100.4"}
+    assert details == {"via": "api", "key": "production", "claims": claims,
+                       "fingerprint": details["fingerprint"],
+                       "expiresAt": "2021-03-04T13:00:00Z"}
+    assert re.fullmatch(r"[0-9a-f]{64}", details["fingerprint"])
+    assert token not in response.get_data(as_text=True)
+
+
+def test_the_orm_refuses_to_change_or_delete_an_issued_token_row(app, minted):
+    from webapp.models import AuditTrailIsAppendOnly, IssuedToken
+
+    with app.app_context():
+        row = db.session.execute(select(IssuedToken)).scalar_one()
+        row.via = "console"
+        with pytest.raises(AuditTrailIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.execute(select(IssuedToken)).scalar_one())
+        with pytest.raises(AuditTrailIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.execute(select(IssuedToken.via)).scalar_one() == "api"

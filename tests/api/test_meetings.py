@@ -14,10 +14,12 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from tests.support import trail_lines
 from tests.tokens.factory import raw_token
 from tests.videosdk_standin import INVALID, ROOM_ID, Served, StandIn, closed_port_url, serve
 from webapp.extensions import db
-from webapp.models import AuditEvent, IssuedToken
+from webapp.models import IssuedToken
+from webapp.services.audit_trail import TrailLine
 
 from .conftest import MAIN_APIKEY, MAIN_SECRET, OTHER_APIKEY, OTHER_SECRET
 
@@ -39,11 +41,9 @@ def token_for(secret: str = MAIN_SECRET, apikey: str = MAIN_APIKEY, *, lifetime:
     return raw_token(payload, secret=secret)
 
 
-def audit_lines(app, action: str = "videosdk.called") -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def audit_lines(app, action: str = "videosdk.called") -> list[TrailLine]:  # type: ignore[no-untyped-def]
     with app.app_context():
-        return list(db.session.execute(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        ).scalars())
+        return trail_lines(action)
 
 
 @pytest.mark.parametrize("path", ["/create-meeting", "/create-meeting/"])

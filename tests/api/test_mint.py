@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from tests.api.conftest import MAIN_APIKEY, OTHER_APIKEY, OTHER_SECRET, header_of, payload_of
+from tests.support import trail_lines
 from webapp.extensions import db
 from webapp.models import AuditEvent, IssuedToken
 
@@ -71,12 +72,14 @@ def test_the_token_is_recorded_and_audited_without_the_token(app, api, caller):
         row = db.session.execute(select(IssuedToken)).scalar_one()
         assert row.issuer == f"client {caller.name}" and row.client_id == caller.id
         assert row.user_id is None and row.key_label == "main"
-        event = db.session.execute(
-            select(AuditEvent).where(AuditEvent.action == "token.minted")).scalar_one()
+        (event,) = trail_lines("token.minted")
         assert (event.actor, event.actor_kind, event.outcome) == (
             f"client {caller.name}", "client", "success")
         assert event.details["via"] == "api"
         assert token not in str(event.details) and token.split(".")[2] not in str(event.details)
+        # One row per mint: the line is the issued-token row's, audit_events holds none.
+        assert (row.via, row.address) == ("api", "127.0.0.1")
+        assert db.session.execute(select(func.count()).select_from(AuditEvent)).scalar() == 0
 
 
 class TestKeyChoice:
@@ -302,8 +305,11 @@ def test_the_same_token_twice_in_one_second_is_recorded_once_and_audited_twice(
     assert first.get_json()["token"] == second.get_json()["token"]
     assert issued_count(app) == 1
     with app.app_context():
-        outcomes = db.session.execute(select(AuditEvent.outcome)).scalars().all()
-        assert outcomes == ["success", "success"]
+        lines = trail_lines("token.minted")
+        assert [line.outcome for line in lines] == ["success", "success"]
+        assert lines[0].details == lines[1].details
+        # The first mint's line is the row's; the second, which added no row, is audit_events'.
+        assert db.session.execute(select(AuditEvent.outcome)).scalars().all() == ["success"]
 
 
 def test_two_clients_that_sign_the_same_token_in_one_second_each_keep_their_record(
@@ -358,9 +364,8 @@ def test_every_mint_commits_its_token_and_audit_line_before_it_answers(
         with engine.connect() as connection:
             issued = connection.execute(select(
                 IssuedToken.key_label, IssuedToken.issuer, IssuedToken.room_id)).all()
-            audited = connection.execute(select(
-                AuditEvent.outcome, AuditEvent.target, AuditEvent.actor)
-                .where(AuditEvent.action == "token.minted")).all()
+            audited = [(line.outcome, line.target, line.actor)
+                       for line in trail_lines("token.minted", connection=connection)]
     finally:
         engine.dispose()
     if expected_label is None:  # /get-token refuses a client with several keys, audited

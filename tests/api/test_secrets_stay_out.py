@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
-from webapp.extensions import db
-from webapp.models import AuditEvent
+from tests.support import trail_lines
 
 from .conftest import MAIN_SECRET
 
@@ -37,7 +34,7 @@ def test_a_full_api_session_leaves_no_secret_behind(app, api, caller, caplog):
                caller.key, caller.key[4:], wrong_key, wrong_key[4:]]
     assert [response.status_code for response in refusals] == [401, 403, 400]
     with app.app_context():
-        events = db.session.execute(select(AuditEvent)).scalars().all()
+        events = trail_lines()
         trail = " ".join(f"{e.actor} {e.target} {e.details}" for e in events)
     assert {e.action for e in events} == {"token.minted", "token.inspected"}
     assert len(events) == 5

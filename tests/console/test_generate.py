@@ -8,9 +8,9 @@ from sqlalchemy import select
 from tests.conftest import csrf_token_from
 from tests.console.conftest import GENERATOR_DEFAULTS, KEYS, token_from
 from tests.console.pages import all_errors, errors_beside, is_checked, parse, value_of
-from tests.support import login
+from tests.support import login, trail_lines
 from webapp.extensions import db
-from webapp.models import AuditEvent, IssuedToken
+from webapp.models import IssuedToken
 from webapp.tokens import KnownKey, diagnose
 
 
@@ -151,8 +151,7 @@ def test_a_refusal_of_the_domain_is_audited_without_what_would_have_been_signed(
 ):
     generate(developer_client, join_mode="ask_join", allow_mod="y", room="standup")
     with app.app_context():
-        events = db.session.execute(select(AuditEvent).where(
-            AuditEvent.action == "token.minted")).scalars().all()
+        events = trail_lines("token.minted")
     assert [(e.outcome, e.actor, e.target) for e in events] == [
         ("refused", developer_client.person.email, "default")]
     assert events[0].details["via"] == "console"
@@ -215,8 +214,7 @@ def test_the_token_is_recorded_and_audited_by_fingerprint_only(app, developer_cl
     token = token_from(html)
     with app.app_context():
         issued = db.session.execute(select(IssuedToken)).scalar_one()
-        events = db.session.execute(select(AuditEvent).where(
-            AuditEvent.action == "token.minted")).scalars().all()
+        events = trail_lines("token.minted")
         assert issued.issuer == developer_client.person.email
         assert issued.room_id == "standup"
         assert issued.key_label == "default"

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.console.pages import all_errors, errors_beside, parse, value_of
 from tests.support import statements_run
@@ -245,8 +245,8 @@ def test_a_key_label_and_issuer_stored_before_the_rule_show_escaped_everywhere(a
     _issue(app, user_email=admin_client.person.email, key=odd,
            issued_at=datetime.now(UTC) - timedelta(minutes=1), fingerprint="8" * 64)
     with app.app_context():
-        token = db.session.scalars(select(IssuedToken)).one()
-        token.issuer = "dev\u202e@example.com"
+        # Stored so by an older version: the ORM refuses to change a row of the trail.
+        db.session.execute(update(IssuedToken).values(issuer="dev\u202e@example.com"))
         db.session.commit()
     shown = "old\\x1b[31mkey\\u202eRLO"
     for path in ("/tokens/" + "8" * 64, "/tokens", "/", "/admin/clients"):

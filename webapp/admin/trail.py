@@ -40,7 +40,8 @@ def audit_page() -> ResponseReturnValue:
     if request.args.get("format") == "csv":
         return _audit_csv(chosen)
     page = requested_page(request.args)
-    pagination = paginate(audit_trail.events_query(chosen), page, AUDIT_PAGE_SIZE)
+    pagination = paginate(audit_trail.trail_query(chosen), page, AUDIT_PAGE_SIZE,
+                          audit_trail.TrailLine.from_row)
     return render_template("admin/audit.html", form=form, pagination=pagination, chosen=chosen)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Executable, insert, select
+from sqlalchemy import Connection, Executable, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
@@ -42,6 +42,15 @@ CLI_ISSUER = "cli"
 def client_issuer(name: str) -> str:
     """How the history and the audit trail name an API client."""
     return f"client {name}"
+
+
+def issuer_kind(issuer: str) -> str:
+    """Who an issuer named by :func:`issue` is, as the audit trail's ``actor_kind`` says it:
+    "cli", "client" (named by :func:`client_issuer`) or "person" (an email, which holds no
+    space)."""
+    if issuer == CLI_ISSUER:
+        return "cli"
+    return "client" if issuer.startswith(client_issuer("")) else "person"
 
 
 def ceiling_policy() -> Policy:
@@ -75,6 +84,8 @@ _RECORD_ONCE: dict[str, Executable] = {
         index_elements=["fingerprint", "issuer"])
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
+_ADDRESS_LENGTH = _ISSUED.c.address.type.length
+
 def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, secret: str,
                          policies: list[Policy]) -> dict[str, list[FieldError]]:
     """A refused request's rule errors and, beside them, what the policies refuse of the
@@ -132,6 +143,7 @@ def issue(
     else:
         issuer, actor_kind = CLI_ISSUER, "cli"
     claims = minted.claims
+    address = audit.client_address()
     record = {
         "fingerprint": minted.fingerprint,
         "key_id": key.id,
@@ -145,39 +157,56 @@ def issue(
         "user_id": user.id if user is not None else None,
         "client_id": client.id if client is not None else None,
         "issuer": issuer,
+        "via": via,
+        "address": address[:_ADDRESS_LENGTH] if address is not None else None,
     }
-    event = audit.entry(
-        "token.minted",
-        actor=issuer if actor_kind != "person" else None,
-        actor_kind=actor_kind,
-        target=key.label,
-        details={
-            "via": via,
-            "key": key.label,
-            "claims": claims,
-            "fingerprint": minted.fingerprint,
-            "expiresAt": iso_utc(minted.expires_at),
-        },
-    )
-    # The same claims in the same second sign to the same token (as jsonwebtoken would): it is
-    # recorded once per issuer, and every mint of it is audited.
-    # Core statements on the session's own connection and transaction: the two rows and
-    # anything else this request changed are committed together, or not at all, without
-    # the ORM's unit of work.
+    # Core statements on the session's own connection and transaction: the row and anything
+    # else this request changed are committed together, or not at all, without the ORM's
+    # unit of work.
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    once = _RECORD_ONCE.get(connection.dialect.name)
-    if once is not None:
-        connection.execute(once, record)
-    elif connection.execute(select(_ISSUED.c.id).where(
-            _ISSUED.c.fingerprint == minted.fingerprint, _ISSUED.c.issuer == issuer)).first() \
-            is None:
-        connection.execute(insert(_ISSUED), record)
-    audit.append(connection, event)
+    if not _record_once(connection, record):
+        # The same claims in the same second sign to the same token (as jsonwebtoken would):
+        # it is recorded once per issuer, its row holding the first mint's audit line; every
+        # further mint of it gets a line of its own in audit_events, as before 0006.
+        audit.append(connection, audit.entry(
+            "token.minted",
+            actor=issuer if actor_kind != "person" else None,
+            actor_kind=actor_kind,
+            target=key.label,
+            details=mint_details(via, key.label, claims, minted.fingerprint,
+                                 minted.expires_at),
+        ))
     session.commit()
     return minted
+
+
+def mint_details(via: str, key_label: str, claims: dict[str, object], fingerprint: str,
+                 expires_at: datetime) -> dict[str, object]:
+    """The details of a ``token.minted`` success line of the audit trail, wherever it is kept
+    (an issued-token row or an audit event): the door, the key, the claims, the fingerprint
+    and the expiry (ISO 8601 UTC)."""
+    return {"via": via, "key": key_label, "claims": claims, "fingerprint": fingerprint,
+            "expiresAt": iso_utc(expires_at)}
+
+
+def _record_once(connection: Connection, record: dict[str, object]) -> bool:
+    """Insert the issued-token row unless this issuer has this token already; whether it did.
+
+    One statement where the dialect has INSERT .. ON CONFLICT DO NOTHING (SQLite,
+    PostgreSQL), whose row count says whether a row went in; a look-up first elsewhere.
+    """
+    once = _RECORD_ONCE.get(connection.dialect.name)
+    if once is not None:
+        return connection.execute(once, record).rowcount == 1
+    if connection.execute(select(_ISSUED.c.id).where(
+            _ISSUED.c.fingerprint == record["fingerprint"],
+            _ISSUED.c.issuer == record["issuer"])).first() is not None:
+        return False
+    connection.execute(insert(_ISSUED), record)
+    return True
 
 
 def refuse(
@@ -229,8 +258,11 @@ def lookup(fingerprint: str, prefer: str | None = None) -> Issuance | None:
 
 
 def _minted_via(row: IssuedToken) -> str | None:
-    """The door a token was minted through (console, api, get-token, cli), from its audit
-    entry: the diagnosis fits its advice to it (a /get-token token's lifetime is fixed)."""
+    """The door a token was minted through (console, api, get-token, cli): the diagnosis fits
+    its advice to it (a /get-token token's lifetime is fixed). Kept on the row since migration
+    0006; a row from before it has the door only in its audit line."""
+    if row.via is not None:
+        return row.via
     details = db.session.execute(
         select(AuditEvent.details).where(
             AuditEvent.action == "token.minted",

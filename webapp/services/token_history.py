@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, select
 
 from webapp.extensions import db
-from webapp.models import ApiClient, AuditEvent, IssuedToken, User, UserRole, VideoSDKKey
+from webapp.models import ApiClient, IssuedToken, User, UserRole, VideoSDKKey
+from webapp.services.audit_trail import TrailLine, token_lines
 from webapp.services.authorization import MINTING_ROLES
 from webapp.services.issuance import CLI_ISSUER, client_issuer
 from webapp.services.spreadsheets import csv_line
@@ -19,8 +20,6 @@ PER_PAGE = 50
 AUDIT_LINES = 50  # the most audit lines a token's detail page lists
 CSV_COLUMNS = ("issued_at", "expires_at", "key", "apikey", "issuer", "room_id", "participant_id",
                "permissions", "roles", "fingerprint")
-# The audit actions that name a token by its fingerprint.
-TOKEN_ACTIONS = ("token.minted", "token.inspected")
 
 
 @dataclass(frozen=True)
@@ -84,19 +83,14 @@ def with_fingerprint(query: Select[tuple[IssuedToken]], fingerprint: str) -> lis
 
 
 def audit_lines(fingerprint: str, person: User,
-                since: datetime | None = None) -> list[AuditEvent]:
-    """The audit events naming this token (minted, inspected), oldest first, at most
+                since: datetime | None = None) -> list[TrailLine]:
+    """The audit trail's lines naming this token (minted, inspected), oldest first, at most
     AUDIT_LINES; an admin sees everyone's, anyone else their own."""
-    query = select(AuditEvent).where(
-        AuditEvent.action.in_(TOKEN_ACTIONS),
-        AuditEvent.details["fingerprint"].as_string() == fingerprint)
-    if since is not None:
+    return token_lines(
+        fingerprint, limit=AUDIT_LINES,
+        actor=None if person.role == UserRole.ADMIN else person.email,
         # The token did not exist before it was issued: the index on `at` bounds the scan.
-        query = query.where(AuditEvent.at >= since - timedelta(minutes=1))
-    if person.role != UserRole.ADMIN:
-        query = query.where(AuditEvent.actor == person.email)
-    return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)
-                                   .limit(AUDIT_LINES)))
+        since=since - timedelta(minutes=1) if since is not None else None)
 
 
 def csv_lines(query: Select[tuple[IssuedToken]], batch: int = 500) -> Iterator[str]:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    SQLColumnExpression,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session, lazyload
 
 from webapp.extensions import db
@@ -65,14 +73,19 @@ class BoundedPagination:
 
     COUNT_AHEAD = 10_000
 
-    def __init__(self, query: Select[Any], session: Session, page: int, per_page: int) -> None:
+    def __init__(self, query: Select[Any] | CompoundSelect[Any], session: Session, page: int,
+                 per_page: int, item: Callable[[Row[Any]], Any] | None = None) -> None:
         self.page = page
         self.per_page = per_page
         offset = (page - 1) * per_page
-        self.items: list[Any] = list(session.execute(
-            query.limit(per_page).offset(offset)).unique().scalars())
+        one_page = session.execute(query.limit(per_page).offset(offset))
+        # An ORM query's entities; or, for rows of plain columns, what ``item`` makes of each.
+        self.items: list[Any] = (list(one_page.unique().scalars()) if item is None
+                                 else [item(row) for row in one_page])
         reach = offset + self.COUNT_AHEAD
-        rows = query.options(lazyload("*")).order_by(None).limit(reach + 1).subquery()
+        if isinstance(query, Select):
+            query = query.options(lazyload("*"))
+        rows = query.order_by(None).limit(reach + 1).subquery()
         counted = int(session.execute(select(func.count()).select_from(rows)).scalar_one())
         self.total_is_lower_bound = counted > reach
         self.total = min(counted, reach)
@@ -122,6 +135,8 @@ class BoundedPagination:
         yield from range(right_start, pages_end)
 
 
-def paginate(query: Select[Any], page: int, per_page: int) -> BoundedPagination:
-    """One page of ``query`` (a page past the end is empty, never a 404), with its bounded count."""
-    return BoundedPagination(query, db.session(), page, per_page)
+def paginate(query: Select[Any] | CompoundSelect[Any], page: int, per_page: int,
+             item: Callable[[Row[Any]], Any] | None = None) -> BoundedPagination:
+    """One page of ``query`` (a page past the end is empty, never a 404), with its bounded
+    count; its items are the query's entities, or ``item`` of each row when given."""
+    return BoundedPagination(query, db.session(), page, per_page, item)
