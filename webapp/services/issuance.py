@@ -75,16 +75,15 @@ def client_policy(client: ApiClient) -> Policy | None:
 
 
 _ISSUED = IssuedToken.__table__
-_RECORD_COLUMNS = ("fingerprint", "key_id", "key_label", "apikey", "claims", "room_id",
-                   "participant_id", "issued_at", "expires_at", "user_id", "client_id", "issuer")
-# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING, for the dialects that have it, run
-# on the session's connection.
+# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING RETURNING id, for the dialects that
+# have it (see _record_once).
 _RECORD_ONCE: dict[str, Executable] = {
     name: module.insert(_ISSUED).on_conflict_do_nothing(
-        index_elements=["fingerprint", "issuer"])
+        index_elements=["fingerprint", "issuer"]).returning(_ISSUED.c.id)
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _ADDRESS_LENGTH = _ISSUED.c.address.type.length
+
 
 def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, secret: str,
                          policies: list[Policy]) -> dict[str, list[FieldError]]:
@@ -196,11 +195,13 @@ def _record_once(connection: Connection, record: dict[str, object]) -> bool:
     """Insert the issued-token row unless this issuer has this token already; whether it did.
 
     One statement where the dialect has INSERT .. ON CONFLICT DO NOTHING (SQLite,
-    PostgreSQL), whose row count says whether a row went in; a look-up first elsewhere.
+    PostgreSQL): it returns the new row's id, or nothing when no row went in (a row count
+    would not tell: psycopg gives -1 for a statement returning rows). A look-up first
+    elsewhere.
     """
     once = _RECORD_ONCE.get(connection.dialect.name)
     if once is not None:
-        return connection.execute(once, record).rowcount == 1
+        return connection.execute(once, record).first() is not None
     if connection.execute(select(_ISSUED.c.id).where(
             _ISSUED.c.fingerprint == record["fingerprint"],
             _ISSUED.c.issuer == record["issuer"])).first() is not None:
