@@ -258,12 +258,28 @@ def _fresh_schema(url: str, schema: str) -> str:
 
 
 def _lua(method: str, client_key: str | None, body: dict[str, object] | None) -> str:
-    lines = [f'wrk.method = "{method}"']
-    if body is not None:
-        lines += [f"wrk.body = '{json.dumps(body)}'",
-                  'wrk.headers["Content-Type"] = "application/json"']
+    """A wrk script: each request names a participant of its own, as a real app's mints do
+    (a token per participant); a thousand identical requests a second would sign one token
+    over and over, which no app asks for. wrk runs a Lua state per thread: the thread's number
+    keeps their participants apart."""
+    lines = [
+        "local threads = 0",
+        "function setup(thread) threads = threads + 1; thread:set('n', threads) end",
+        "local count = 0",
+        f'wrk.method = "{method}"',
+    ]
     if client_key:
         lines.append(f'wrk.headers["Authorization"] = "Bearer {client_key}"')
+    if body is not None:
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+        head = json.dumps(body)[:-1] + ', "participantId": "p-'
+        lines += ["function request()", "  count = count + 1",
+                  f"  return wrk.format(nil, nil, nil, '{head}' .. n .. '-' .. count .. "
+                  "'\"}')", "end"]
+    else:
+        lines += ["function request()", "  count = count + 1",
+                  "  return wrk.format(nil, wrk.path .. '&peerId=p-' .. n .. '-' .. count)",
+                  "end"]
     return "\n".join(lines) + "\n"
 
 
@@ -373,7 +389,8 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"gunicorn: {workers} workers; wrk {THREADS} threads, {CONNECTIONS} connections, "
           f"{ROUNDS} rounds of {SECONDS} s after {WARMUP} s warm-up, each endpoint in turn; "
-          f"the mint sends {BODY}, /get-token ?roomId=bench-room", flush=True)
+          f"the mint sends {BODY} plus a participantId of its own (p-<thread>-<n>), "
+          "/get-token ?roomId=bench-room&peerId=p-<thread>-<n>", flush=True)
     results: dict[str, dict[str, list[Result]]] = {}
     with tempfile.TemporaryDirectory(prefix="token-console-bench-") as tmp:
         workdir = Path(tmp)
