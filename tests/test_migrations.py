@@ -40,7 +40,8 @@ def test_upgrading_from_0001_keeps_the_trail_and_drops_only_the_actor_index(tmp_
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     indexes = {index["name"] for index in inspect(engine).get_indexes("audit_events")}
-    assert indexes == {"ix_audit_events_action", "ix_audit_events_at"}
+    # 0002 drops the actor index; 0006 turns the one on action into one on (action, at).
+    assert indexes == {"ix_audit_events_action_at", "ix_audit_events_at"}
     with engine.connect() as connection:
         assert connection.exec_driver_sql(
             "SELECT actor, action FROM audit_events").all() == [("cli", "key.created")]
@@ -203,6 +204,8 @@ def test_0006_reads_each_mint_line_once_and_its_downgrade_writes_them_back(app):
     assert result.exit_code == 0, result.output
     assert {c["name"] for c in inspect(engine).get_columns("issued_tokens")}.isdisjoint(
         {"via", "address"})
+    assert {i["name"] for i in inspect(engine).get_indexes("audit_events")} == {
+        "ix_audit_events_action", "ix_audit_events_at"}
     with engine.connect() as connection:
         back = connection.exec_driver_sql(
             "SELECT actor, actor_kind, action, target, outcome, address, details "

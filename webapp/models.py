@@ -256,6 +256,10 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     """One line of the audit trail. Rows are only ever inserted."""
 
     __tablename__ = "audit_events"
+    # The page filtered on one action lists it newest first: (action, at) serves both, where
+    # an index on action alone left a sort of every line of that action (0.7 s at a million
+    # on SQLite; migration 0006).
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
@@ -263,7 +267,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     # serves, and every mint would pay to keep one (migration 0002).
     actor: Mapped[str] = mapped_column(String(254), nullable=False)
     actor_kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
     target: Mapped[str | None] = mapped_column(String(254))
     outcome: Mapped[str] = mapped_column(String(20), nullable=False)
     address: Mapped[str | None] = mapped_column(String(64))

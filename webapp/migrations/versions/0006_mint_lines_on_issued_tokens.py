@@ -4,6 +4,7 @@ Each issued-token row now says which door minted it (`via`) and from which addre
 (`address`), which is what its `token.minted` audit line held beside the row's own columns;
 the audit trail reads those lines from here (services.audit_trail). Rows recorded before this
 revision keep NULL in both: their mint lines stay in audit_events, where they were written.
+The trail's index on action becomes one on (action, at), which its pages read in that order.
 
 Revision ID: 0006
 Revises: 0005
@@ -23,6 +24,10 @@ def upgrade() -> None:
     with op.batch_alter_table('issued_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('via', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('address', sa.String(length=64), nullable=True))
+    # The trail filtered on one action, newest first, without sorting every line of it.
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_events_action_at', ['action', 'at'], unique=False)
+        batch_op.drop_index('ix_audit_events_action')
 
 
 def downgrade() -> None:
@@ -53,6 +58,9 @@ def downgrade() -> None:
                         'fingerprint': row['fingerprint'],
                         'expiresAt': _iso(row['expires_at'])},
         } for row in rows])
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_events_action', ['action'], unique=False)
+        batch_op.drop_index('ix_audit_events_action_at')
     with op.batch_alter_table('issued_tokens', schema=None) as batch_op:
         batch_op.drop_column('address')
         batch_op.drop_column('via')
