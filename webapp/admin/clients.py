@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import (
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from webapp.admin import bp, client_examples
-from webapp.admin.common import admin_only, refused, show_once
-from webapp.admin.confirmations import Confirmation, confirmation_page
-from webapp.admin.forms import (
-    ActionForm,
-    EditClientForm,
-    NewClientForm,
-)
+from webapp.admin.common import Done, admin_only, bad_request, form_page, show_once, submit
+from webapp.admin.confirmations import Confirmation, asks_first
+from webapp.admin.forms import ActionForm, EditClientForm, NewClientForm
 from webapp.extensions import db
 from webapp.models import ApiClient
 from webapp.services import api_clients, audit
@@ -43,25 +30,18 @@ def clients_page() -> ResponseReturnValue:
 @admin_only
 def new_client() -> ResponseReturnValue:
     form = NewClientForm()
-    if form.validate_on_submit():
-        try:
-            created, plaintext = api_clients.create_client(
-                form.name.data or "", form.scopes.data or [], key_labels=form.keys.data or [],
-                max_lifetime=form.max_lifetime.data or None, rate_limit=form.rate_limit.data)
-        except (api_clients.ClientError, IntegrityError) as error:
-            db.session.rollback()
-            reason = str(error) if isinstance(error, api_clients.ClientError) else \
-                "That name was taken a moment ago."
-            form.form_errors.append(reason)
-            return refused("client.created", form, "admin/client_new.html", reason=reason)
+
+    def create() -> ResponseReturnValue:
+        created, plaintext = api_clients.create_client(
+            form.name.data or "", form.scopes.data or [], key_labels=form.keys.data or [],
+            max_lifetime=form.max_lifetime.data or None, rate_limit=form.rate_limit.data)
         audit.record("client.created", target=created.name, commit=False,
                      details=api_clients.describe(created))
-        db.session.commit()
         return show_once("admin/client_created.html", api_client=created, client_key=plaintext,
                          examples=client_examples.examples(created, plaintext, request.url_root))
-    if form.is_submitted():
-        return refused("client.created", form, "admin/client_new.html")
-    return render_template("admin/client_new.html", form=form)
+
+    return form_page("client.created", form, "admin/client_new.html", create,
+                     errors=(api_clients.ClientError,), taken="That name was taken a moment ago.")
 
 
 @bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
@@ -72,55 +52,51 @@ def edit_client(client_id: int) -> ResponseReturnValue:
         "scopes": api_client.scopes, "keys": [key.label for key in api_client.keys],
         "max_lifetime": format_lifetime(api_client.max_lifetime) if api_client.max_lifetime
         else "", "rate_limit": api_client.rate_limit})
-    context: dict[str, Any] = {"api_client": api_client, "action_form": ActionForm()}
-    if form.validate_on_submit():
+
+    def save() -> Done:
         before = api_clients.describe(api_client)
-        try:
-            api_clients.update_policy(api_client, form.scopes.data or [],
+        api_clients.update_policy(api_client, form.scopes.data or [],
                                   key_labels=form.keys.data or [],
                                   max_lifetime=form.max_lifetime.data or None,
                                   rate_limit=form.rate_limit.data or "")
-        except api_clients.ClientError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            return refused("client.updated", form, "admin/client_edit.html",
-                            target=api_client.name, reason=str(error), **context)
         changes = audit.changes(before, api_clients.describe(api_client))
-        if changes:
-            audit.record("client.updated", target=api_client.name, details={"changes": changes},
-                         commit=False)
-            db.session.commit()
-            flash(f"Client {api_client.name!r} saved: the change holds from its next request.",
-                  "success")
-        else:
-            flash(f"Nothing to change in client {api_client.name!r}.", "info")
-        return redirect(url_for("admin.clients"))
-    if form.is_submitted():
-        return refused("client.updated", form, "admin/client_edit.html",
-                        target=api_client.name, **context)
-    return render_template("admin/client_edit.html", form=form, **context)
+        if not changes:
+            return Done(f"Nothing to change in client {api_client.name!r}.",
+                        url_for("admin.clients"), "info")
+        audit.record("client.updated", target=api_client.name, details={"changes": changes},
+                     commit=False)
+        return Done(f"Client {api_client.name!r} saved: the change holds from its next request.",
+                    url_for("admin.clients"))
+
+    return form_page("client.updated", form, "admin/client_edit.html", save,
+                     target=api_client.name, errors=(api_clients.ClientError,),
+                     api_client=api_client, action_form=ActionForm())
+
+
+def _revoke_question(client_id: int) -> Confirmation:
+    api_client = db.get_or_404(ApiClient, client_id)
+    return Confirmation(
+        title="Revoke this API client?", subject=api_client.name, subject_kind="API client",
+        consequences=("Its client key stops working at its next request.",
+                      "This cannot be undone: to give the backend access again, create a "
+                      "new client and send it the new key."),
+        button=f"Revoke {api_client.name}", cancel_url=url_for("admin.clients"))
 
 
 @bp.route("/clients/<int:client_id>/revoke", methods=["GET", "POST"])
 @admin_only
+@asks_first(_revoke_question)
 def revoke_client(client_id: int) -> ResponseReturnValue:
-    """GET: the page asking to confirm, naming the client; POST: revoke it (SPEC 4)."""
+    """Revoke an API client (SPEC 4): its key stops working at its next request."""
     api_client = db.get_or_404(ApiClient, client_id)
-    if request.method != "POST":  # GET, and HEAD (link prefetchers) which must not act
-        return confirmation_page(Confirmation(
-            title="Revoke this API client?", subject=api_client.name, subject_kind="API client",
-            consequences=("Its client key stops working at its next request.",
-                          "This cannot be undone: to give the backend access again, create a "
-                          "new client and send it the new key."),
-            button=f"Revoke {api_client.name}", action_url=request.path,
-            cancel_url=url_for("admin.clients")))
-    if not ActionForm().validate_on_submit():
-        return render_template("errors/400.html"), 400
-    if api_client.revoked_at is None:
+
+    def revoke() -> Done:
+        if api_client.revoked_at is not None:
+            return Done(f"Client {api_client.name!r} was revoked already.",
+                        url_for("admin.clients"), "info")
         api_clients.revoke(api_client)
         audit.record("client.revoked", target=api_client.name, commit=False)
-        db.session.commit()
-        flash(f"Client {api_client.name!r} is revoked: its key stops working now.", "success")
-    else:
-        flash(f"Client {api_client.name!r} was revoked already.", "info")
-    return redirect(url_for("admin.clients"))
+        return Done(f"Client {api_client.name!r} is revoked: its key stops working now.",
+                    url_for("admin.clients"))
+
+    return submit(ActionForm(), revoke, bad_request)

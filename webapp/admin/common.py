@@ -9,11 +9,14 @@ that show a client key or generated password once, which answer the POST itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
     Response,
+    flash,
     make_response,
+    redirect,
     render_template,
 )
 from flask.typing import ResponseReturnValue
@@ -28,6 +31,20 @@ from webapp.services.authorization import roles_required
 
 admin_only = roles_required(UserRole.ADMIN)
 
+
+
+@dataclass(frozen=True)
+class Done:
+    """A change that went through: once committed, ``message`` is flashed (Bootstrap alert
+    ``category``: "success", "info") and the browser is redirected to ``url``."""
+
+    message: str
+    url: str
+    category: str = "success"
+
+
+# What a change answers: a Done, or a page of its own (a secret shown once, a question).
+Change = Callable[[], ResponseReturnValue | Done]
 # Answers a refused change, given the reason (None: the form itself did not validate).
 Refuse = Callable[[str | None], ResponseReturnValue]
 
@@ -59,14 +76,15 @@ def refused(action: str, form: FlaskForm, template: str, *, target: str | None =
     return render_template(template, form=form, **context), 400
 
 
-def submit(form: FlaskForm, change: Callable[[], ResponseReturnValue], refuse: Refuse, *,
+def submit(form: FlaskForm, change: Change, refuse: Refuse, *,
            errors: tuple[type[ValueError], ...] = (),
            taken: str | None = None) -> ResponseReturnValue:
     """The one way an admin page changes something: validate, call, audit, commit, answer.
 
     ``change`` calls the service, records its audit lines (``commit=False``) and returns the
-    answer: a redirect after a flash, or a page shown once. Whatever it did is committed in
-    one transaction before that answer goes out. A form that does not validate answers
+    answer: a :class:`Done` (flashed and redirected to once committed), or a page of its own
+    (shown once, or a question asked first). Whatever it did is committed in one transaction
+    before that answer goes out. A form that does not validate answers
     ``refuse(None)``; one of ``errors`` raised by ``change`` rolls back and answers
     ``refuse(its message)``; with ``taken``, so does an IntegrityError (a unique value stored
     by a concurrent request a moment ago), whose reason is ``taken``.
@@ -80,11 +98,14 @@ def submit(form: FlaskForm, change: Callable[[], ResponseReturnValue], refuse: R
         db.session.rollback()
         return refuse(taken if isinstance(error, IntegrityError) else str(error))
     db.session.commit()
+    if isinstance(answer, Done):
+        flash(answer.message, answer.category)
+        return redirect(answer.url)
     return answer
 
 
 def form_page(action: str, form: FlaskForm, template: str,
-              change: Callable[[], ResponseReturnValue], *, target: str | None = None,
+              change: Change, *, target: str | None = None,
               errors: tuple[type[ValueError], ...] = (), taken: str | None = None,
               **context: Any) -> ResponseReturnValue:
     """A page with one form: shown on GET, :func:`submit` on POST.
