@@ -122,23 +122,48 @@ def _text_list(values: object, field: str, errors: FieldErrors) -> list[str] | N
     return list(values)
 
 
-def _check_permissions(request: MintRequest, errors: FieldErrors) -> list[str]:
-    permissions = _text_list(request.permissions, "permissions", errors)
-    if permissions is None:
-        return []
-    _refuse_repeats(permissions, "permissions", errors)
-    if not permissions:
-        add_error(
-            errors, "permissions", FieldErrorCode.EMPTY,
-            "Give at least one permission: allow_join, ask_join or allow_mod."
-        )
-    unknown = list(dict.fromkeys(p for p in permissions if p not in PERMISSION_VALUES))
+@dataclass(frozen=True)
+class _ListClaim:
+    """A claim holding a list of words from a fixed set, and what a refusal of it says."""
+
+    field: str  # "permissions"
+    word: str  # one value's name in a message: "permission"
+    allowed: frozenset[str]
+    when_empty: str
+    use_instead: str  # after "Unknown permission 'x': "
+
+
+_PERMISSIONS = _ListClaim(
+    "permissions", "permission", PERMISSION_VALUES,
+    "Give at least one permission: allow_join, ask_join or allow_mod.",
+    "use allow_join, ask_join or allow_mod (VideoSDK error 4008).")
+_ROLES = _ListClaim(
+    "roles", "role", ROLE_VALUES, "roles is empty: leave it out, or give crawler and/or rtc.",
+    "use crawler or rtc (VideoSDK error 4024).")
+
+
+def _check_list(values: object, claim: _ListClaim, errors: FieldErrors) -> list[str] | None:
+    """The claim's values as given (None when not a list of text), each refusal recorded:
+    not a list of text, a value twice, none at all, a value outside ``claim.allowed``."""
+    checked = _text_list(values, claim.field, errors)
+    if checked is None:
+        return None
+    _refuse_repeats(checked, claim.field, errors)
+    if not checked:
+        add_error(errors, claim.field, FieldErrorCode.EMPTY, claim.when_empty)
+    unknown = list(dict.fromkeys(v for v in checked if v not in claim.allowed))
     if unknown:
         add_error(
-            errors, "permissions", FieldErrorCode.ENUM,
-            f"Unknown permission {', '.join(repr(p) for p in unknown)}: "
-            "use allow_join, ask_join or allow_mod (VideoSDK error 4008)."
+            errors, claim.field, FieldErrorCode.ENUM,
+            f"Unknown {claim.word} {', '.join(repr(v) for v in unknown)}: {claim.use_instead}"
         )
+    return checked
+
+
+def _check_permissions(request: MintRequest, errors: FieldErrors) -> list[str]:
+    permissions = _check_list(request.permissions, _PERMISSIONS, errors)
+    if permissions is None:
+        return []
     clashing = list(dict.fromkeys(p for p in permissions if p in CONFLICTS_WITH_ASK_JOIN))
     if Permission.ASK_JOIN in permissions and clashing:
         add_error(
@@ -150,25 +175,7 @@ def _check_permissions(request: MintRequest, errors: FieldErrors) -> list[str]:
 
 
 def _check_roles(request: MintRequest, errors: FieldErrors) -> list[str] | None:
-    if request.roles is None:
-        return None
-    roles = _text_list(request.roles, "roles", errors)
-    if roles is None:
-        return None
-    _refuse_repeats(roles, "roles", errors)
-    if not roles:
-        add_error(
-            errors, "roles", FieldErrorCode.EMPTY,
-            "roles is empty: leave it out, or give crawler and/or rtc."
-        )
-    unknown = list(dict.fromkeys(r for r in roles if r not in ROLE_VALUES))
-    if unknown:
-        add_error(
-            errors, "roles", FieldErrorCode.ENUM,
-            f"Unknown role {', '.join(repr(r) for r in unknown)}: use crawler or rtc "
-            "(VideoSDK error 4024)."
-        )
-    return roles
+    return None if request.roles is None else _check_list(request.roles, _ROLES, errors)
 
 
 def _is_unicode_text(value: str) -> bool:
