@@ -27,6 +27,14 @@ ROW_GAP = 8
 GAP = 0.8  # percent between a stem and its label
 
 
+def _label_extent(x: float, anchor: str, width: float) -> tuple[float, float]:
+    """From where to where, in percent of the drawing, a label ``width`` wide lies beside its
+    stem at ``x``: right of it for the anchor "start", left of it for "end"."""
+    if anchor == "start":
+        return x, x + GAP + width
+    return x - GAP - width, x
+
+
 @dataclass(frozen=True)
 class Line:
     """One line of a label: a moment's name and where it lies from the moment checked."""
@@ -53,9 +61,7 @@ class Mark:
     @property
     def extent(self) -> tuple[float, float]:
         """Where the label lies across the drawing at its narrowest, in percent."""
-        if self.anchor == "start":
-            return self.x, self.x + GAP + self.width
-        return self.x - GAP - self.width, self.x
+        return _label_extent(self.x, self.anchor, self.width)
 
     @property
     def names(self) -> str:
@@ -93,9 +99,7 @@ class _Tick:
 
     @property
     def extent(self) -> tuple[float, float]:
-        if self.anchor == "start":
-            return self.x, self.x + GAP + self.width
-        return self.x - GAP - self.width, self.x
+        return _label_extent(self.x, self.anchor, self.width)
 
 
 def build(
@@ -163,16 +167,21 @@ def build(
 
 def _place(ticks: list[_Tick]) -> None:
     """Choose each label's side and row: no two labels overlap, no stem crosses a label."""
-    if all(t.x + GAP + t.width <= 100 for t in ticks):
+    def fits_right(t: _Tick) -> bool:
+        return _label_extent(t.x, "start", t.width)[1] <= 100
+
+    def fits_left(t: _Tick) -> bool:
+        return _label_extent(t.x, "end", t.width)[0] >= 0
+
+    if all(fits_right(t) for t in ticks):
         for t in ticks:
             t.anchor = "start"
-    elif all(t.x - GAP - t.width >= 0 for t in ticks):
+    elif all(fits_left(t) for t in ticks):
         for t in ticks:
             t.anchor = "end"
     else:
         for t in ticks:
-            fits_right = t.x + GAP + t.width <= 100
-            t.anchor = "start" if fits_right and (t.x < 50 or t.x - GAP - t.width < 0) else "end"
+            t.anchor = "start" if fits_right(t) and (t.x < 50 or not fits_left(t)) else "end"
     # A label is drawn below every stem that runs through its width, so ticks whose label
     # covers nothing come first (top row); the rest follow, deeper.
     placed: list[_Tick] = []
