@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from webapp.services import issuance, videosdk_keys
 from webapp.services.schema import SETUP_COMMAND, setup_needed
 from webapp.tokens import (
     TRIMMED_NOTE,
+    KnownKey,
     MintedToken,
     MintError,
     MintRequest,
@@ -88,35 +91,48 @@ def token_create(key_label: str | None, permissions: tuple[str, ...], roles: tup
         agent=agent,
     )
     key = _signing_key(key_label)
+    with _keyring_failure_exits():
+        try:
+            if key is not None:
+                minted = issuance.issue(request, key, via="cli")
+            else:
+                minted = _mint_with_environment_pair(request)
+        except MintError as error:
+            if key is not None:
+                issuance.refuse(error, key_label=key.label, via="cli")
+            for field, messages in error.errors.items():
+                for message in messages:
+                    click.echo(f"refused: {field}: {message}", err=True)
+            sys.exit(1)
+    click.echo(json.dumps(minted.as_dict(), indent=2) if as_json else minted.token)
+
+
+@contextmanager
+def _keyring_failure_exits() -> Iterator[None]:
+    """A stored secret that cannot be read (KeyringError: SECRET_KEY changed since it was
+    stored) ends the command: `error: ...` on stderr, exit status EXIT_FAILURE (4)."""
     try:
-        if key is not None:
-            minted = issuance.issue(request, key, via="cli")
-        else:
-            minted = _mint_with_environment_pair(request)
-    except MintError as error:
-        if key is not None:
-            issuance.refuse(error, key_label=key.label, via="cli")
-        for field, messages in error.errors.items():
-            for message in messages:
-                click.echo(f"refused: {field}: {message}", err=True)
-        sys.exit(1)
+        yield
     except videosdk_keys.KeyringError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_FAILURE)
-    if as_json:
-        click.echo(json.dumps(minted.as_dict(), indent=2))
-    else:
-        click.echo(minted.token)
+
+
+def _environment_pair() -> KnownKey | None:
+    """The VIDEOSDK_* pair of the environment, or None; notes on stderr when whitespace
+    around its secret was removed."""
+    env_key = videosdk_keys.environment_key()
+    if env_key is not None and videosdk_keys.environment_secret()[1]:
+        click.echo(f"note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.", err=True)
+    return env_key
 
 
 def _mint_with_environment_pair(request: MintRequest) -> MintedToken:
-    env_key = videosdk_keys.environment_key()
+    env_key = _environment_pair()
     if env_key is None:
         raise click.ClickException(
             "No stored key and no VIDEOSDK_API_KEY / VIDEOSDK_SECRET_KEY in the environment."
         )
-    if videosdk_keys.environment_secret()[1]:
-        click.echo(f"note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.", err=True)
     policies = [issuance.ceiling_policy(), Policy(
         max_lifetime=env_key.max_lifetime or videosdk_keys.max_token_lifetime(),
         permissions=frozenset(p.value for p in Permission),
@@ -152,20 +168,15 @@ def token_inspect(token: str | None, room: str | None, participant: str | None, 
     raw = sys.stdin.buffer.read().decode("utf-8", "replace") \
         if token in (None, "-") else token
     secret = _read_secret_file(secret_file) if secret_file is not None else None
-    try:
+    with _keyring_failure_exits():
         if _database_ready():
             diagnosis = issuance.inspect(raw, via="cli", room_id=room, participant_id=participant,
                                          use=use, at=at, secret=secret or None)
         else:
-            env_key = videosdk_keys.environment_key()
-            if env_key is not None and videosdk_keys.environment_secret()[1]:
-                click.echo(f"note: VIDEOSDK_SECRET_KEY: {TRIMMED_NOTE}.", err=True)
+            env_key = _environment_pair()
             diagnosis = diagnose(raw, keys=[env_key] if env_key else [], room_id=room,
                                  participant_id=participant, use=use, at=at,
                                  secret=secret or None)
-    except videosdk_keys.KeyringError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_FAILURE)
     if as_json:
         click.echo(json.dumps(diagnosis.as_dict(), indent=2))
     else:
