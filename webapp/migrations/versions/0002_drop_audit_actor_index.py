@@ -3,8 +3,6 @@
 The audit page filters by a part of the actor, case-insensitively (ILIKE '%...%'), which no
 B-tree index serves; the index only cost every audited mint one more page to write.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-28 00:10:00
 
 """
@@ -13,8 +11,6 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision = '0002'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

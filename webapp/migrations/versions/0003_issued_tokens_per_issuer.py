@@ -4,8 +4,6 @@ The same claims, key and second sign to the same token whoever asks. With the fi
 unique, only the first issuer's row was kept: a second person did not find the token in their
 history, and introspection named the first API client. Now (fingerprint, issuer) is unique.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-28 01:50:00
 
 """
@@ -15,8 +13,6 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 # SQLite keeps the fingerprint's UNIQUE of 0001 unnamed; batch mode names it by this
 # convention so that it can be dropped (PostgreSQL named it issued_tokens_fingerprint_key).

@@ -7,8 +7,6 @@ forgets the counter's rows written in clear (they matter for 15 minutes at most)
 in the trail's sign-in lines, every such text by the name the trail now gives it. Nothing to
 undo on the way down: the clear texts are gone on purpose.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-29 23:00:00
 
 """
@@ -18,8 +16,6 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision = '0004'
 down_revision = '0003'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -5,8 +5,6 @@ never shown) with when and by whom, so that a token a backend still signs with i
 `replaced_secret` rather than `bad_signature` (SPEC 3, SPEC 4 `/admin/keys`). Secrets replaced
 before this revision were not kept: there is nothing to fill the table with.
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-11-29 22:30:00
 
 """
@@ -16,8 +14,6 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision = '0005'
 down_revision = '0004'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
