@@ -6,7 +6,7 @@ secrets, passwords and Authorization headers never reach this module.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -14,6 +14,9 @@ from sqlalchemy import Connection, insert
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, utcnow
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # Every action the trail records and every outcome it gives them. The audit page's filter
 # menus list these rather than asking a trail that grows with every mint for its distinct
@@ -116,19 +119,22 @@ def append(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(_INSERT, values)
 
 
-def record(
-    action: str,
-    *,
-    outcome: str = "success",
-    target: str | None = None,
-    details: dict[str, Any] | None = None,
-    actor: str | None = None,
-    actor_kind: str | None = None,
-    commit: bool = True,
-) -> AuditEvent:
-    """Append one event to the audit trail (committed unless ``commit`` is False)."""
-    event = AuditEvent(**entry(action, outcome=outcome, target=target, details=details,
-                               actor=actor, actor_kind=actor_kind))
+class EventFields(TypedDict, total=False):
+    """What an event says beyond its action: the keyword arguments of :func:`entry`."""
+
+    outcome: str
+    target: str | None
+    details: dict[str, Any] | None
+    actor: str | None
+    actor_kind: str | None
+
+
+def record(action: str, *, commit: bool = True, **fields: Unpack[EventFields]) -> AuditEvent:
+    """Append one event to the audit trail (committed unless ``commit`` is False).
+
+    ``fields`` and the ValueError for an unknown action or outcome are :func:`entry`'s.
+    """
+    event = AuditEvent(**entry(action, **fields))
     db.session.add(event)
     if commit:
         db.session.commit()
