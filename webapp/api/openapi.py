@@ -606,12 +606,32 @@ def _ok(status: str, description: str, schema: str, examples: dict[str, Any]) ->
     return {status: {
         "description": description,
         "headers": {**_header("Cache-Control", required=True), **_rate_headers(required=False)},
-        "content": {"application/json": {"schema": _ref(schema), "examples": examples}},
+        "content": {"application/json": _media(schema, examples)},
     }}
 
 
 def _example(summary: str, value: object) -> dict[str, Any]:
     return {"summary": summary, "value": value}
+
+
+def _media(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    """One media type of a body: the component schema it follows, with named examples."""
+    return {"schema": _ref(schema), "examples": examples}
+
+
+def _token_operation(operation_id: str, summary: str, description: str, scope: str,
+                     content: dict[str, Any], ok: dict[str, Any]) -> dict[str, Any]:
+    """A POST under /api/v1/tokens: a body (``content``, by media type) is required, the
+    client key needs ``scope``; answers ``ok`` (an :func:`_ok`) or one of the API's problems."""
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": description,
+        "tags": ["tokens"],
+        "security": [{"clientKey": [scope]}],
+        "requestBody": {"required": True, "content": content},
+        "responses": {**ok, **_errors()},
+    }
 
 
 # -- examples of each operation -------------------------------------------------------------
@@ -758,9 +778,8 @@ def _meeting_operation(operation_id: str, summary: str, **extra: Any) -> dict[st
         "tags": ["drop-in"],
         **extra,
         "requestBody": {"required": False, "content": {
-            "application/json": {"schema": _ref("MeetingRequest"),
-                                 "examples": {"token": example}},
-            FORM_MEDIA: {"schema": _ref("MeetingForm"), "examples": {"token": example}},
+            "application/json": _media("MeetingRequest", {"token": example}),
+            FORM_MEDIA: _media("MeetingForm", {"token": example}),
         }},
         "responses": {
             **_ok("200", "VideoSDK's answer (its roomId included).", "VideoSDKAnswer",
@@ -803,6 +822,7 @@ def _meeting_paths() -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every endpoint, body, answer, header and error."""
+    a_room_and_peer = _example("A room and a peer", {"roomId": "abcd-efgh", "peerId": "alice"})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -828,81 +848,50 @@ def document() -> dict[str, Any]:
             {"name": "meta", "description": "This document."},
         ],
         "paths": {
-            "/api/v1/tokens": {
-                "post": {
-                    "operationId": "mintToken",
-                    "summary": "Mint a token",
-                    "description": "Signs exactly the claims asked for plus iat, exp and, when "
-                                   "needed, version 2, under the key's and the client's policy. "
-                                   "A request beyond the policy is refused whole "
-                                   "(policy_violation), never trimmed. Fields: "
-                                   f"{', '.join(MINT_FIELDS)}.",
-                    "tags": ["tokens"],
-                    "security": [{"clientKey": [MINT_SCOPE]}],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": _ref("MintRequest"),
-                        "examples": {
-                            "room": _example("A token for one room, for an hour",
-                                             {"permissions": ["allow_join"], "roles": ["rtc"],
-                                              "roomId": "abcd-efgh-ijkl", "expiresIn": "1h"}),
-                            "waitingRoom": _example("Ask to join, ten minutes",
-                                                    {"permissions": ["ask_join"],
-                                                     "expiresIn": 600}),
-                        }}}},
-                    "responses": {**_ok("201", "The signed token.", "MintedToken",
-                                        {"room": _example("The room token", _MINTED_EXAMPLE)}),
-                                  **_errors()},
-                },
-            },
-            "/api/v1/tokens/inspect": {
-                "post": {
-                    "operationId": "inspectToken",
-                    "summary": "Diagnose a token",
-                    "description": "Every reason VideoSDK would refuse the token, with fixes, "
-                                   "at a chosen moment and use, optionally with a one-off "
-                                   f"secret. Fields: {', '.join(INSPECT_FIELDS)}.",
-                    "tags": ["tokens"],
-                    "security": [{"clientKey": [INSPECT_SCOPE]}],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": _ref("InspectRequest"),
-                        "examples": {"join": _example(
-                            "Why could this customer not join?",
-                            {"token": _EXAMPLE_TOKEN, "roomId": "abcd-efgh-ijkl",
-                             "use": "join", "at": "2026-01-01T03:05:00Z"})}}}},
-                    "responses": {**_ok("200", "The diagnosis.", "Diagnosis",
-                                        {"expired": _example("An expired token",
-                                                             _DIAGNOSIS_EXAMPLE)}),
-                                  **_errors()},
-                },
-            },
-            "/api/v1/tokens/introspect": {
-                "post": {
-                    "operationId": "introspectToken",
-                    "summary": "RFC 7662 token introspection",
-                    "description": "Whether the token would be accepted now. The body is "
-                                   "RFC 7662's form; the server also reads a JSON object "
-                                   "{\"token\": \"...\"} sent as application/json. That "
-                                   "second content type is left out of this document: "
-                                   "openapi-python-client 0.29 writes a client that does not "
-                                   "import for an operation with two (its body annotation "
-                                   "names Unset without importing it).",
-                    "tags": ["tokens"],
-                    "security": [{"clientKey": [INSPECT_SCOPE]}],
-                    "requestBody": {"required": True, "content": {
-                        FORM_MEDIA: {"schema": _ref("IntrospectionForm"),
-                                     "examples": {"form": _example(
-                                         "As an RFC 7662 form", {"token": _EXAMPLE_TOKEN})}},
-                    }},
-                    "responses": {**_ok(
-                        "200", "Active with details, or exactly {\"active\": false}.",
-                        "Introspection",
-                        {"active": _example("Would be accepted now", {
-                            "active": True, "scope": "allow_join", "token_type": "videosdk",
-                            "iat": 1767225600, "exp": 1767229200, "client_id": "backend"}),
-                         "inactive": _example("Would be refused", {"active": False})}),
-                        **_errors()},
-                },
-            },
+            "/api/v1/tokens": {"post": _token_operation(
+                "mintToken", "Mint a token",
+                "Signs exactly the claims asked for plus iat, exp and, when needed, version 2, "
+                "under the key's and the client's policy. A request beyond the policy is "
+                "refused whole (policy_violation), never trimmed. Fields: "
+                f"{', '.join(MINT_FIELDS)}.",
+                MINT_SCOPE,
+                {"application/json": _media("MintRequest", {
+                    "room": _example("A token for one room, for an hour",
+                                     {"permissions": ["allow_join"], "roles": ["rtc"],
+                                      "roomId": "abcd-efgh-ijkl", "expiresIn": "1h"}),
+                    "waitingRoom": _example("Ask to join, ten minutes",
+                                            {"permissions": ["ask_join"], "expiresIn": 600}),
+                })},
+                _ok("201", "The signed token.", "MintedToken",
+                    {"room": _example("The room token", _MINTED_EXAMPLE)}))},
+            "/api/v1/tokens/inspect": {"post": _token_operation(
+                "inspectToken", "Diagnose a token",
+                "Every reason VideoSDK would refuse the token, with fixes, at a chosen moment "
+                "and use, optionally with a one-off secret. Fields: "
+                f"{', '.join(INSPECT_FIELDS)}.",
+                INSPECT_SCOPE,
+                {"application/json": _media("InspectRequest", {"join": _example(
+                    "Why could this customer not join?",
+                    {"token": _EXAMPLE_TOKEN, "roomId": "abcd-efgh-ijkl", "use": "join",
+                     "at": "2026-01-01T03:05:00Z"})})},
+                _ok("200", "The diagnosis.", "Diagnosis",
+                    {"expired": _example("An expired token", _DIAGNOSIS_EXAMPLE)}))},
+            "/api/v1/tokens/introspect": {"post": _token_operation(
+                "introspectToken", "RFC 7662 token introspection",
+                "Whether the token would be accepted now. The body is RFC 7662's form; the "
+                "server also reads a JSON object {\"token\": \"...\"} sent as "
+                "application/json. That second content type is left out of this document: "
+                "openapi-python-client 0.29 writes a client that does not import for an "
+                "operation with two (its body annotation names Unset without importing it).",
+                INSPECT_SCOPE,
+                {FORM_MEDIA: _media("IntrospectionForm", {"form": _example(
+                    "As an RFC 7662 form", {"token": _EXAMPLE_TOKEN})})},
+                _ok("200", "Active with details, or exactly {\"active\": false}.",
+                    "Introspection",
+                    {"active": _example("Would be accepted now", {
+                        "active": True, "scope": "allow_join", "token_type": "videosdk",
+                        "iat": 1767225600, "exp": 1767229200, "client_id": "backend"}),
+                     "inactive": _example("Would be refused", {"active": False})}))},
             "/get-token": {
                 "get": _dropin_operation("getTokenDropIn", "Fetch a token as VideoSDK's "
                                          "example servers answer it", "",
@@ -915,14 +904,8 @@ def document() -> dict[str, Any]:
                     " The server also reads roomId and peerId from the query string when the "
                     "body does not hold them, as the example servers do.",
                     requestBody={"required": False, "content": {
-                        "application/json": {"schema": _ref("DropInRequest"),
-                                             "examples": {"json": _example(
-                                                 "A room and a peer",
-                                                 {"roomId": "abcd-efgh", "peerId": "alice"})}},
-                        FORM_MEDIA: {"schema": _ref("DropInForm"),
-                                     "examples": {"form": _example(
-                                         "A room and a peer",
-                                         {"roomId": "abcd-efgh", "peerId": "alice"})}},
+                        "application/json": _media("DropInRequest", {"json": a_room_and_peer}),
+                        FORM_MEDIA: _media("DropInForm", {"form": a_room_and_peer}),
                     }}),
             },
             **_meeting_paths(),
