@@ -162,6 +162,8 @@ _SQLSTATE_FAULTS = (
     ("40P01", StorageFault.LOCKED),
     ("57P0", StorageFault.CONNECTION_LOST),
 )
+# Where each driver's exceptions carry their code, and the table that reads it.
+_FAULTS_BY_CODE = (("sqlite_errorname", _SQLITE_FAULTS), ("sqlstate", _SQLSTATE_FAULTS))
 
 
 def storage_fault(error: BaseException) -> StorageFault | None:
@@ -174,14 +176,10 @@ def storage_fault(error: BaseException) -> StorageFault | None:
         return StorageFault.UNREACHABLE  # no pooled connection came free in time
     driver_error: BaseException = (error.orig or error) if isinstance(error, DBAPIError) \
         else error
-    sqlite_name = getattr(driver_error, "sqlite_errorname", None)
-    if isinstance(sqlite_name, str):
-        return next((kind for prefix, kind in _SQLITE_FAULTS
-                     if sqlite_name.startswith(prefix)), None)
-    sqlstate = getattr(driver_error, "sqlstate", None)
-    if isinstance(sqlstate, str):
-        return next((kind for prefix, kind in _SQLSTATE_FAULTS
-                     if sqlstate.startswith(prefix)), None)
+    for attribute, faults in _FAULTS_BY_CODE:
+        code = getattr(driver_error, attribute, None)
+        if isinstance(code, str):
+            return next((kind for prefix, kind in faults if code.startswith(prefix)), None)
     if isinstance(error, OperationalError | InterfaceError):
         # SQLAlchemy names the statement that failed; none when the connection could not
         # even be opened.
