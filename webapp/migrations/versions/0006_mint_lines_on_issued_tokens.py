@@ -5,9 +5,6 @@ Each issued-token row now says which door minted it (`via`) and from which addre
 the audit trail reads those lines from here (services.audit_trail). Rows recorded before this
 revision keep NULL in both: their mint lines stay in audit_events, where they were written.
 The trail's index on action becomes one on (action, at), which its pages read in that order.
-
-Revision ID: 0006
-Revises: 0005
 """
 from datetime import UTC, datetime
 
@@ -16,8 +13,6 @@ from alembic import op
 
 revision = '0006'
 down_revision = '0005'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
