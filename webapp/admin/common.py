@@ -32,7 +32,6 @@ from webapp.services.authorization import roles_required
 admin_only = roles_required(UserRole.ADMIN)
 
 
-
 @dataclass(frozen=True)
 class Done:
     """A change that went through: once committed, ``message`` is flashed (Bootstrap alert
