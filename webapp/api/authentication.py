@@ -85,7 +85,7 @@ def _not_yet_authenticated() -> bool:
     Its before-request pass would only find no limit there (the API's one limit is checked
     by client_rate_limit inside client_required, once the key is accepted): skip it.
     """
-    return request.blueprint in API_BLUEPRINTS and g.get("api_client") is None
+    return g.get("api_client") is None and request.blueprint in API_BLUEPRINTS
 
 
 class _NoCookiesOnTheApi(SecureCookieSessionInterface):

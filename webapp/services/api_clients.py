@@ -29,6 +29,7 @@ from webapp.tokens import LifetimeError, format_lifetime, parse_lifetime
 KEY_PREFIX = "tck_"
 SCOPES = ("tokens:mint", "tokens:inspect")
 _ALPHABET = string.digits + string.ascii_letters
+_ALPHABET_SET = frozenset(_ALPHABET)
 _BODY_LENGTH = 32
 _CHECKSUM_LENGTH = 6
 
@@ -60,7 +61,7 @@ def looks_like_client_key(value: str) -> bool:
     if not value.startswith(KEY_PREFIX) or len(value) != len(KEY_PREFIX) + _BODY_LENGTH + 6:
         return False
     body = value[len(KEY_PREFIX):-_CHECKSUM_LENGTH]
-    if any(ch not in _ALPHABET for ch in body):
+    if not _ALPHABET_SET.issuperset(body):
         return False
     return hmac.compare_digest(value[-_CHECKSUM_LENGTH:], _checksum(body))
 
