@@ -67,6 +67,12 @@ WRAPPINGS = {
     "e-mail": (f"Hello,\n\nthe token is:\n{V}\n\nRegards", "text around"),
     "whole token then an ellipsis": (V + "\u2026", "ellipsis"),
     "whole token then three dots in quotes": (f'"{V}..."', "ellipsis"),
+    # The end of a sentence: the full stop is not a fourth part.
+    "whole token then a full stop": (f"{V}.", "full stop"),
+    "sentence ending in the token": (f"My token is {V}.", "text around"),
+    "sentence, the token mid-way": (f"It fails with {V}. Any idea?", "text around"),
+    "Bearer token then a full stop": (f"Bearer {V}.", "full stop"),
+    "quoted in a sentence": (f'The app sent "{V}".', "text around"),
 }
 
 
@@ -115,6 +121,17 @@ def test_a_paste_cut_with_an_ellipsis_is_truncated(pasted: str) -> None:
     diagnosis = diagnose(pasted, keys=KEYS, at=NOW)
     assert set(diagnosis.codes) == {"truncated", "input_cleaned"}
     assert "ellipsis" in " ".join(diagnosis.removed)
+
+
+def test_an_unsigned_token_keeps_its_last_dot_and_a_full_stop_after_it_goes() -> None:
+    unsigned = raw_token(claims(), header={"alg": "none"}, secret=None)
+    assert unsigned.endswith(".") and unsigned.count(".") == 2
+    assert codes(unsigned) == {"alg_not_hs256"}
+    diagnosis = diagnose(unsigned + ".", keys=KEYS, at=NOW)
+    assert diagnosis.cleaned == unsigned
+    assert "the full stop after the token" in diagnosis.removed
+    # Two dots after a whole token are no sentence's end: the paste is read as it is.
+    assert "not_a_jwt" in codes(V + "..x")
 
 
 def test_without_an_ellipsis_fewer_parts_are_not_a_jwt() -> None:

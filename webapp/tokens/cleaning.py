@@ -42,9 +42,11 @@ _CANDIDATE = re.compile(
 )
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-+/=.]+")
 # A whole token standing as a word among others (a log line, an e-mail: SPEC 3.1), found by
-# its shape before inner whitespace is removed; an ellipsis right after it marks it cut.
+# its shape before inner whitespace is removed; an ellipsis right after it marks it cut, and a
+# full stop may end the sentence it stands in.
 _STANDING = re.compile(
-    r"(?:^|(?<=\s))(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*))(\.\.\.|\u2026)?(?=\s|$)"
+    r"(?:^|(?<=\s))(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*))(\.\.\.|\u2026)?"
+    r"(?=\.?(?:\s|$))"  # a sentence's full stop may follow it
 )
 _ELLIPSES = ("...", "\u2026")
 _MAX_ROUNDS = 64  # far deeper than any real wrapping; bounds a crafted paste
@@ -302,6 +304,17 @@ def _pick_from_text(text: str, notes: _Notes) -> str:
     return found
 
 
+def _strip_full_stop(text: str, notes: _Notes) -> str:
+    """A sentence's full stop right after a whole token ("... my token is eyJ….sig.") is no
+    part of it: a JWS has three parts (RFC 7515 section 7.1), and "h.p.s." would read as four,
+    the last empty. An unsigned "h.p." (an empty signature) keeps its dot."""
+    parts = text.split(".")
+    if len(parts) == 4 and not parts[3] and all(parts[:2]) and text.startswith("eyJ"):
+        notes.note("the full stop after the token")
+        return text[:-1]
+    return text
+
+
 def clean_paste(raw: str) -> Cleaned:
     """The token in `raw` and the wrappings taken off it, by name (SPEC 3 step 1, SPEC 3.1)."""
     notes = _Notes()
@@ -309,7 +322,7 @@ def clean_paste(raw: str) -> Cleaned:
     if text != raw:
         notes.note("invisible characters (zero-width or no-break spaces, soft hyphens)")
     counted = _count_tokens(text)
-    text = _pick_from_text(_unwrap(text, notes), notes)
+    text = _strip_full_stop(_pick_from_text(_unwrap(text, notes), notes), notes)
     if "%20" in text:
         notes.note("'%20' (an encoded space) inside the token")
         text = text.replace("%20", "")
