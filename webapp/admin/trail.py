@@ -18,6 +18,7 @@ from webapp.admin.forms import (
 )
 from webapp.models import utcnow
 from webapp.services import audit, audit_trail
+from webapp.services.spreadsheets import check_export
 from webapp.web.pagination import paginate, requested_page
 
 AUDIT_PAGE_SIZE = 50
@@ -62,6 +63,7 @@ def _chosen(form: AuditFilterForm) -> audit_trail.AuditFilter:
 
 def _audit_csv(chosen: audit_trail.AuditFilter) -> Response:
     audit.record("audit.exported", details={"filters": chosen.as_query()})
+    check_export(audit_trail.trail_query(chosen))
     filename = f"audit-{utcnow().strftime('%Y%m%d-%H%M%S')}.csv"
     response = Response(stream_with_context(audit_trail.csv_lines(chosen)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -32,6 +32,7 @@ from webapp.console.forms import GenerateForm, HistoryFilterForm, InspectForm, K
 from webapp.models import ROLES, IssuedToken, User, UserRole, VideoSDKKey
 from webapp.services import issuance, token_history
 from webapp.services.authorization import MINTING_ROLES, roles_required
+from webapp.services.spreadsheets import check_export
 from webapp.services.videosdk_keys import KeyringError, active_keys, key_by_label
 from webapp.tokens import (
     PRESETS,
@@ -379,6 +380,7 @@ def history_page() -> ResponseReturnValue:
 
 def _history_csv(query: Select[tuple[IssuedToken]]) -> ResponseReturnValue:
     """The filtered history as a CSV download, as the audit page exports its trail."""
+    check_export(query)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     response = Response(stream_with_context(token_history.csv_lines(query)),
                         mimetype="text/csv")

@@ -10,6 +10,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Select
+
+from webapp.extensions import db
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_TRIGGERS = "=+-@\t\r"
@@ -35,3 +40,11 @@ def csv_line(values: Iterable[object]) -> str:
     csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerow(
         safe_cell(value) for value in values)
     return buffer.getvalue()
+
+
+def check_export(query: Select[Any] | CompoundSelect[Any]) -> None:
+    """Ask for the first row of an export's ``query`` before its answer's status goes out: a
+    filter the database refuses (a NUL on PostgreSQL) then raises here, in the view, and the
+    error handlers answer 400 as they do for the page, rather than a 200 download cut off
+    after its header. (The export itself streams later, on a cursor of its own.)"""
+    db.session.execute(query.limit(1)).first()
