@@ -373,3 +373,28 @@ def test_every_mint_commits_its_token_and_audit_line_before_it_answers(
         return
     assert issued == [(expected_label, "client app", "room-1")]
     assert audited == [("success", expected_label, "client app")]
+
+
+def test_a_sqlite_without_returning_records_a_repeat_once_all_the_same(
+        app, api, caller, monkeypatch):
+    """SQLite before 3.35 (RHEL 9 ships 3.34) has ON CONFLICT but no RETURNING, and
+    SQLAlchemy says so in ``insert_returning``: the mint must not send a RETURNING there,
+    and still tell a recorded row from a repeat."""
+    from tests.support import statements_run
+
+    with app.app_context():
+        dialect = db.engine.dialect
+    if dialect.name != "sqlite":
+        pytest.skip("SQLite's RETURNING depends on its version")
+    monkeypatch.setattr(dialect, "insert_returning", False)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("webapp.services.issuance.utcnow", lambda: moment)
+    with statements_run(app) as statements:
+        first = mint(api, caller, {"permissions": ["allow_join"]})
+        second = mint(api, caller, {"permissions": ["allow_join"]})
+    assert first.status_code == second.status_code == 201
+    assert not [s for s in statements if "RETURNING" in s.upper()], statements
+    assert issued_count(app) == 1
+    with app.app_context():
+        assert [line.outcome for line in trail_lines("token.minted")] == ["success", "success"]
+        assert db.session.execute(select(AuditEvent.outcome)).scalars().all() == ["success"]

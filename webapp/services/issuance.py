@@ -75,12 +75,13 @@ def client_policy(client: ApiClient) -> Policy | None:
 
 
 _ISSUED = IssuedToken.__table__
-# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING RETURNING id, for the dialects that
-# have it (see _record_once).
-_RECORD_ONCE: dict[str, Executable] = {
-    name: module.insert(_ISSUED).on_conflict_do_nothing(
-        index_elements=["fingerprint", "issuer"]).returning(_ISSUED.c.id)
+# INSERT .. ON CONFLICT (fingerprint, issuer) DO NOTHING, for the dialects that have it (see
+# _record_once): with RETURNING id, and without it for a SQLite older than 3.35.
+_RECORD_ONCE: dict[str, tuple[Executable, Executable]] = {
+    name: (statement.returning(_ISSUED.c.id), statement)
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+    for statement in [module.insert(_ISSUED).on_conflict_do_nothing(
+        index_elements=["fingerprint", "issuer"])]
 }
 _ADDRESS_LENGTH = _ISSUED.c.address.type.length
 
@@ -196,12 +197,17 @@ def _record_once(connection: Connection, record: dict[str, object]) -> bool:
 
     One statement where the dialect has INSERT .. ON CONFLICT DO NOTHING (SQLite,
     PostgreSQL): it returns the new row's id, or nothing when no row went in (a row count
-    would not tell: psycopg gives -1 for a statement returning rows). A look-up first
-    elsewhere.
+    would not tell: psycopg gives -1 for a statement returning rows). SQLite before 3.35
+    (RHEL 9's 3.34, say) has no RETURNING, which SQLAlchemy's ``insert_returning`` says:
+    there the row count of the plain statement tells, exact for an INSERT on sqlite3. A
+    look-up first elsewhere.
     """
     once = _RECORD_ONCE.get(connection.dialect.name)
     if once is not None:
-        return connection.execute(once, record).first() is not None
+        returning, plain = once
+        if connection.dialect.insert_returning:
+            return connection.execute(returning, record).first() is not None
+        return connection.execute(plain, record).rowcount == 1
     if connection.execute(select(_ISSUED.c.id).where(
             _ISSUED.c.fingerprint == record["fingerprint"],
             _ISSUED.c.issuer == record["issuer"])).first() is not None:
