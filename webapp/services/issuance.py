@@ -173,7 +173,7 @@ def issue(
         # further mint of it gets a line of its own in audit_events, as before 0006.
         audit.append(connection, audit.entry(
             "token.minted",
-            actor=issuer if actor_kind != "person" else None,
+            actor=issuer,
             actor_kind=actor_kind,
             target=key.label,
             details=mint_details(via, key.label, claims, minted.fingerprint,
