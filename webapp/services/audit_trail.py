@@ -134,14 +134,6 @@ def trail_query(chosen: AuditFilter) -> CompoundSelect[Any]:
     return trail.order_by(trail.selected_columns.at.desc(), trail.selected_columns.id.desc())
 
 
-def lines(chosen: AuditFilter, limit: int | None = None) -> list[TrailLine]:
-    """The lines matching ``chosen``, newest first, at most ``limit`` of them when given."""
-    query = trail_query(chosen)
-    if limit is not None:
-        query = query.limit(limit)
-    return [TrailLine.from_row(row) for row in db.session.execute(query)]
-
-
 # The actions whose lines name a token by its fingerprint.
 TOKEN_ACTIONS = (MINTED, "token.inspected")
 
