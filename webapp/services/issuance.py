@@ -137,11 +137,11 @@ def issue(
         raise MintError(with_policy_refusals(error, request, key.apikey, secret, policies)) \
             from None
     if user is not None:
-        issuer, actor_kind = user.email, "person"
+        issuer = user.email
     elif client is not None:
-        issuer, actor_kind = client_issuer(client.name), "client"
+        issuer = client_issuer(client.name)
     else:
-        issuer, actor_kind = CLI_ISSUER, "cli"
+        issuer = CLI_ISSUER
     claims = minted.claims
     address = audit.client_address()
     record = {
@@ -174,7 +174,7 @@ def issue(
         audit.append(connection, audit.entry(
             "token.minted",
             actor=issuer,
-            actor_kind=actor_kind,
+            actor_kind=issuer_kind(issuer),  # as the row's line says it (audit_trail)
             target=key.label,
             details=mint_details(via, key.label, claims, minted.fingerprint,
                                  minted.expires_at),
