@@ -398,3 +398,18 @@ def test_a_sqlite_without_returning_records_a_repeat_once_all_the_same(
     with app.app_context():
         assert [line.outcome for line in trail_lines("token.minted")] == ["success", "success"]
         assert db.session.execute(select(AuditEvent.outcome)).scalars().all() == ["success"]
+
+
+def test_an_address_longer_than_the_trail_keeps_is_cut_on_the_row_and_the_audit_line(
+        app, api, caller):
+    """A proxy's X-Forwarded-For is what the client sent: the trail keeps its first 64
+    characters, on the mint's row as on an audit line (a refusal here), on both databases."""
+    long_address = "2001:db8::" + "f" * 100
+    minted = api.post("/api/v1/tokens", json={"permissions": ["allow_join"]},
+                      headers=caller.headers, environ_base={"REMOTE_ADDR": long_address})
+    refused = api.post("/api/v1/tokens", json={"permissions": ["nope"]},
+                       headers=caller.headers, environ_base={"REMOTE_ADDR": long_address})
+    assert (minted.status_code, refused.status_code) == (201, 422)
+    with app.app_context():
+        assert [line.address for line in trail_lines("token.minted")] == [
+            long_address[:64], long_address[:64]]

@@ -53,6 +53,7 @@ _KNOWN_OUTCOMES = frozenset(OUTCOMES)
 # cut to their columns rather than fail the line, and with it the request, on PostgreSQL.
 _ACTOR_LENGTH = AuditEvent.__table__.c.actor.type.length
 _TARGET_LENGTH = AuditEvent.__table__.c.target.type.length
+_ADDRESS_LENGTH = AuditEvent.__table__.c.address.type.length
 
 _INSERT = insert(AuditEvent.__table__)
 
@@ -63,10 +64,12 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_address() -> str | None:
-    """The address of the current request's client, when there is a request."""
-    if not has_request_context():
+    """The address of the current request's client, when there is a request, cut to the
+    trail's address column (64 characters) like actors and targets: a proxy's header is
+    what the client sent."""
+    if not has_request_context() or request.remote_addr is None:
         return None
-    return request.remote_addr
+    return request.remote_addr[:_ADDRESS_LENGTH]
 
 
 def current_actor() -> tuple[str, str]:

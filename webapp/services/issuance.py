@@ -83,7 +83,6 @@ _RECORD_ONCE: dict[str, tuple[Executable, Executable]] = {
     for statement in [module.insert(_ISSUED).on_conflict_do_nothing(
         index_elements=["fingerprint", "issuer"])]
 }
-_ADDRESS_LENGTH = _ISSUED.c.address.type.length
 
 
 def with_policy_refusals(error: MintError, request: MintRequest, apikey: str, secret: str,
@@ -143,7 +142,6 @@ def issue(
     else:
         issuer = CLI_ISSUER
     claims = minted.claims
-    address = audit.client_address()
     record = {
         "fingerprint": minted.fingerprint,
         "key_id": key.id,
@@ -158,7 +156,7 @@ def issue(
         "client_id": client.id if client is not None else None,
         "issuer": issuer,
         "via": via,
-        "address": address[:_ADDRESS_LENGTH] if address is not None else None,
+        "address": audit.client_address(),
     }
     # Core statements on the session's own connection and transaction: the row and anything
     # else this request changed are committed together, or not at all, without the ORM's
